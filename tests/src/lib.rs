@@ -1,0 +1,2 @@
+//! Shared helpers for Strata's integration tests.
+#![deny(missing_docs)]
