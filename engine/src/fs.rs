@@ -1,0 +1,316 @@
+//! `Fs`: one mutable filesystem (a state plus open-handle bookkeeping).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use imbl::{OrdMap, OrdSet};
+
+use crate::clock::Timestamp;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::inode::{Body, Dir, FileData, FileType, Ino, Inode, InodeRef, Meta};
+use crate::layer::Lower;
+use crate::ofd::Handle;
+use crate::overlay::{Node, View};
+use crate::resolve::{Resolved, resolve};
+use crate::tree::{Shared, Snapshot, Tree};
+
+/// Inode number of the root when there is no lower layer.
+const UPPER_ROOT: Ino = Ino(1);
+
+/// A writable overlay filesystem.
+///
+/// Every operation either applies completely or fails leaving the state as it
+/// was: operations check everything that can fail first, then apply changes
+/// that cannot fail. Copy-up, which may run before the check ends, is invisible
+/// (the merged view is the same before and after it).
+pub struct Fs {
+    pub(crate) tree: Tree,
+    pub(crate) shared: Arc<Shared>,
+    /// Open descriptions per inode; an unlinked inode stays while this is non-zero.
+    pub(crate) open: HashMap<Ino, usize>,
+    pub(crate) open_total: usize,
+}
+
+impl fmt::Debug for Fs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fs")
+            .field("upper_inodes", &self.tree.inodes.len())
+            .field("bytes", &self.tree.bytes)
+            .field("open", &self.open_total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fs {
+    /// An empty in-memory filesystem.
+    pub fn new(config: Config) -> Fs {
+        let now = config.clock.now(0);
+        let root = Inode {
+            meta: Meta::new(0o755, 2, now),
+            body: Body::Dir(Dir::new(UPPER_ROOT, false)),
+        };
+        let tree = Tree {
+            inodes: OrdMap::unit(UPPER_ROOT, InodeRef(Arc::new(root))),
+            root: UPPER_ROOT,
+            next_ino: UPPER_ROOT.0 + 1,
+            tick: 1,
+            bytes: 0,
+            orphans: OrdSet::new(),
+        };
+        Fs {
+            tree,
+            shared: Arc::new(Shared {
+                lower: None,
+                config,
+            }),
+            open: HashMap::new(),
+            open_total: 0,
+        }
+    }
+
+    /// A filesystem whose writable layer lies over `lower`.
+    pub fn with_lower(lower: Arc<dyn Lower>, config: Config) -> Result<Fs> {
+        let root = lower.root();
+        let s = lower.stat(root)?;
+        if s.kind != FileType::Dir {
+            return Err(Error::NotDir);
+        }
+        let meta = Meta {
+            perm: s.perm,
+            nlink: s.nlink,
+            atime: s.atime,
+            mtime: s.mtime,
+            ctime: s.ctime,
+        };
+        let inode = Inode {
+            meta,
+            body: Body::Dir(Dir::new(root, true)),
+        };
+        let tree = Tree {
+            inodes: OrdMap::unit(root, InodeRef(Arc::new(inode))),
+            root,
+            next_ino: lower.first_free_ino().max(1),
+            tick: 0,
+            bytes: 0,
+            orphans: OrdSet::new(),
+        };
+        let shared = Arc::new(Shared {
+            lower: Some(lower),
+            config,
+        });
+        Ok(Fs {
+            tree,
+            shared,
+            open: HashMap::new(),
+            open_total: 0,
+        })
+    }
+
+    /// A filesystem starting from `snap`, with no open handles. O(1).
+    pub fn from_snapshot(snap: &Snapshot) -> Fs {
+        Fs {
+            tree: snap.tree.clone(),
+            shared: snap.shared.clone(),
+            open: HashMap::new(),
+            open_total: 0,
+        }
+    }
+
+    /// The current state as an immutable value. O(1) unless files are held open
+    /// after being unlinked (those are left out: nothing can reach them).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut tree = self.tree.clone();
+        for ino in self.tree.orphans.iter() {
+            if let Some(inode) = tree.inodes.remove(ino) {
+                tree.bytes -= inode.charged_bytes();
+            }
+        }
+        tree.orphans = OrdSet::new();
+        Snapshot {
+            tree,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Replaces the state by `snap`'s. O(1). Handles stay open; a handle whose
+    /// object does not exist in the restored state fails with `BadHandle`.
+    pub fn restore(&mut self, snap: &Snapshot) {
+        self.tree = snap.tree.clone();
+        self.shared = snap.shared.clone();
+        // Objects unlinked in the restored state but open here stay reachable
+        // through their handles and must be released on last close.
+        for ino in self.open.keys() {
+            if let Some(i) = self.tree.inodes.get(ino)
+                && i.meta.nlink == 0
+            {
+                self.tree.orphans.insert(*ino);
+            }
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Bytes charged to the upper layer.
+    pub fn upper_bytes(&self) -> u64 {
+        self.tree.bytes
+    }
+
+    /// Inodes held by the upper layer.
+    pub fn upper_inodes(&self) -> usize {
+        self.tree.inodes.len()
+    }
+
+    /// The root directory's inode number.
+    pub fn root_ino(&self) -> Ino {
+        self.tree.root
+    }
+
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            tree: &self.tree,
+            lower: self.shared.lower.as_deref(),
+        }
+    }
+
+    pub(crate) fn resolve_at(&self, base: &Handle, path: &str, follow: bool) -> Result<Resolved> {
+        let b = base.borrow();
+        if b.kind != FileType::Dir {
+            return Err(Error::NotDir);
+        }
+        self.check_live(b.ino)?;
+        resolve(&self.view(), &self.shared.config, b.ino, path, follow)
+    }
+
+    /// `BadHandle` if `ino` no longer exists (a handle kept across a restore).
+    pub(crate) fn check_live(&self, ino: Ino) -> Result<()> {
+        match self.view().node(ino) {
+            Ok(Node::Upper(_)) => Ok(()),
+            Ok(Node::Lower(l)) => l.stat(ino).map(|_| ()).map_err(|_| Error::BadHandle),
+            Err(_) => Err(Error::BadHandle),
+        }
+    }
+
+    pub(crate) fn check_writable_fs(&self) -> Result<()> {
+        if self.shared.config.read_only {
+            Err(Error::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The next timestamp; advances the logical tick.
+    pub(crate) fn now(&mut self) -> Timestamp {
+        let t = self.shared.config.clock.now(self.tree.tick);
+        self.tree.tick += 1;
+        t
+    }
+
+    /// Makes sure `ino` has an upper-layer record, copying its metadata (never its
+    /// data) up from the lower layer if needed.
+    pub(crate) fn copy_up(&mut self, ino: Ino) -> Result<()> {
+        if self.tree.inodes.contains_key(&ino) {
+            return Ok(());
+        }
+        let lower = self.shared.lower.clone().ok_or(Error::NotFound)?;
+        let s = lower.stat(ino)?;
+        let body = match s.kind {
+            FileType::File => Body::File(FileData::backed_by_lower(s.size)),
+            FileType::Dir => Body::Dir(Dir::new(lower.parent(ino)?, true)),
+            FileType::Symlink => Body::Symlink(lower.readlink(ino)?),
+        };
+        let meta = Meta {
+            perm: s.perm,
+            nlink: s.nlink,
+            atime: s.atime,
+            mtime: s.mtime,
+            ctime: s.ctime,
+        };
+        let inode = Inode { meta, body };
+        self.reserve(1, inode.charged_bytes())?;
+        self.tree.bytes += inode.charged_bytes();
+        self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
+        Ok(())
+    }
+
+    /// Fails with `NoSpace` unless `inodes` more inodes and `bytes` more bytes fit.
+    pub(crate) fn reserve(&self, inodes: u64, bytes: u64) -> Result<()> {
+        let c = &self.shared.config;
+        let n = self.tree.inodes.len() as u64;
+        if n.saturating_add(inodes) > c.max_inodes
+            || self.tree.bytes.saturating_add(bytes) > c.max_bytes
+        {
+            return Err(Error::NoSpace);
+        }
+        Ok(())
+    }
+
+    /// Bytes still available under the quota.
+    pub(crate) fn byte_budget(&self) -> u64 {
+        self.shared.config.max_bytes.saturating_sub(self.tree.bytes)
+    }
+
+    /// Mutable access to an upper inode.
+    ///
+    /// # Preconditions
+    /// `ino` is in the inode table (call `copy_up` first).
+    pub(crate) fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
+        match self.tree.inodes.get_mut(&ino) {
+            Some(r) => r.make_mut(),
+            None => unreachable!("inode_mut on {ino:?} without copy_up"),
+        }
+    }
+
+    /// Allocates an inode number and inserts `inode` under it.
+    ///
+    /// # Preconditions
+    /// The caller reserved quota for it.
+    pub(crate) fn insert_new(&mut self, inode: Inode) -> Ino {
+        let ino = Ino(self.tree.next_ino);
+        self.tree.next_ino += 1;
+        self.tree.bytes += inode.charged_bytes();
+        self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
+        ino
+    }
+
+    /// Marks directory `dir` modified (mtime and ctime).
+    pub(crate) fn touch_dir(&mut self, dir: Ino, now: Timestamp) {
+        let m = &mut self.inode_mut(dir).meta;
+        m.mtime = now;
+        m.ctime = now;
+    }
+
+    /// Drops one link to `ino` (already removed from its directory); frees the
+    /// inode when no link and no open handle remain.
+    ///
+    /// # Preconditions
+    /// `ino` is in the inode table.
+    pub(crate) fn drop_link(&mut self, ino: Ino, now: Timestamp) {
+        let inode = self.inode_mut(ino);
+        let is_dir = inode.kind() == FileType::Dir;
+        inode.meta.nlink = if is_dir {
+            0
+        } else {
+            inode.meta.nlink.saturating_sub(1)
+        };
+        inode.meta.ctime = now;
+        if inode.meta.nlink == 0 {
+            if self.open.get(&ino).copied().unwrap_or(0) > 0 {
+                self.tree.orphans.insert(ino);
+            } else {
+                self.free(ino);
+            }
+        }
+    }
+
+    pub(crate) fn free(&mut self, ino: Ino) {
+        if let Some(inode) = self.tree.inodes.remove(&ino) {
+            self.tree.bytes -= inode.charged_bytes();
+        }
+        self.tree.orphans.remove(&ino);
+    }
+}

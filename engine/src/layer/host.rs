@@ -1,0 +1,317 @@
+//! The host-directory lower layer, confined to its root through cap-std.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, FileExt, MetadataExt, OpenOptions};
+
+use super::{LOWER_INO_BASE, Lower, LowerEntry, LowerStat};
+use crate::error::{Error, Result};
+use crate::inode::{FileType, Ino};
+use crate::name::Name;
+
+/// How many host files stay open for reads at once.
+const OPEN_FILES: usize = 32;
+
+/// One host object the layer has seen.
+#[derive(Debug)]
+struct Node {
+    parent: Ino,
+    /// `None` for the root.
+    name: Option<Name>,
+    stat: LowerStat,
+    entries: OnceLock<Arc<[LowerEntry]>>,
+    target: OnceLock<Arc<str>>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    nodes: HashMap<Ino, Arc<Node>>,
+    /// `(dir, name)` → object, so a hard link reached by a second name is looked
+    /// up once.
+    names: HashMap<(Ino, Name), Ino>,
+    /// Host `(st_dev, st_ino)` of multiply-linked files → our number, so hard
+    /// links keep their identity.
+    links: HashMap<(u64, u64), Ino>,
+}
+
+/// A read-only host directory used as the lower layer.
+///
+/// Every access goes through a `cap_std::fs::Dir` for the root with paths made of
+/// names this layer itself listed, never opened with symlink following in the last
+/// component, so nothing outside the root is ever reached: the engine resolves
+/// symlinks itself. Metadata and listings are cached on first use and shared by
+/// every filesystem forked over this layer.
+pub struct HostLower {
+    root: Dir,
+    cache: RwLock<Cache>,
+    files: Mutex<Vec<(Ino, Arc<cap_std::fs::File>)>>,
+}
+
+impl fmt::Debug for HostLower {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostLower").finish_non_exhaustive()
+    }
+}
+
+fn io_err(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::NotFound => Error::NotFound,
+        _ => Error::Lower(e),
+    }
+}
+
+/// Nanoseconds since the epoch from a (seconds, nanoseconds) pair, clamped at 0.
+fn nanos(secs: i64, nsec: i64) -> u64 {
+    let t = i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+    u64::try_from(t.max(0)).unwrap_or(u64::MAX)
+}
+
+fn kind_of(ft: cap_std::fs::FileType) -> Option<FileType> {
+    if ft.is_dir() {
+        Some(FileType::Dir)
+    } else if ft.is_file() {
+        Some(FileType::File)
+    } else if ft.is_symlink() {
+        Some(FileType::Symlink)
+    } else {
+        // Devices, sockets and fifos have no meaning inside the sandbox.
+        None
+    }
+}
+
+/// A deterministic number for `name` in `dir`: FNV-1a over both, finished with a
+/// SplitMix64 round, in the lower half of the range reserved for lower layers.
+fn derive_ino(dir: Ino, name: &Name) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in dir.0.to_le_bytes().iter().chain(name.as_str().as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    LOWER_INO_BASE | (h & !LOWER_INO_BASE)
+}
+
+impl HostLower {
+    /// Opens `path` (a host directory) as a lower layer.
+    pub fn open(path: impl Into<PathBuf>) -> Result<HostLower> {
+        let path = path.into();
+        let root = Dir::open_ambient_dir(&path, ambient_authority()).map_err(io_err)?;
+        let meta = root.dir_metadata().map_err(io_err)?;
+        let stat = stat_of(&meta, FileType::Dir);
+        let root_ino = Ino(LOWER_INO_BASE);
+        let mut cache = Cache::default();
+        cache.nodes.insert(
+            root_ino,
+            Arc::new(Node {
+                parent: root_ino,
+                name: None,
+                stat,
+                entries: OnceLock::new(),
+                target: OnceLock::new(),
+            }),
+        );
+        Ok(HostLower {
+            root,
+            cache: RwLock::new(cache),
+            files: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn node(&self, ino: Ino) -> Result<Arc<Node>> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        cache.nodes.get(&ino).cloned().ok_or(Error::NotFound)
+    }
+
+    /// The path of `node` relative to the root, made of listed names only.
+    fn path_of(&self, node: &Node) -> Result<PathBuf> {
+        let mut names = Vec::new();
+        let mut cur_name = node.name.clone();
+        let mut parent = node.parent;
+        while let Some(name) = cur_name {
+            names.push(name);
+            let p = self.node(parent)?;
+            cur_name = p.name.clone();
+            parent = p.parent;
+        }
+        let mut path = PathBuf::from(".");
+        for n in names.iter().rev() {
+            path.push(n.as_str());
+        }
+        Ok(path)
+    }
+
+    fn open_file(&self, ino: Ino) -> Result<Arc<cap_std::fs::File>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = files.iter().position(|(k, _)| *k == ino) {
+            let entry = files.remove(i);
+            let file = entry.1.clone();
+            files.insert(0, entry);
+            return Ok(file);
+        }
+        drop(files);
+        let node = self.node(ino)?;
+        if node.stat.kind != FileType::File {
+            return Err(Error::IsDir);
+        }
+        let path = self.path_of(&node)?;
+        let mut opts = OpenOptions::new();
+        opts.read(true).follow(FollowSymlinks::No);
+        let file = Arc::new(self.root.open_with(&path, &opts).map_err(io_err)?);
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.insert(0, (ino, file.clone()));
+        files.truncate(OPEN_FILES);
+        Ok(file)
+    }
+}
+
+fn stat_of(meta: &cap_std::fs::Metadata, kind: FileType) -> LowerStat {
+    LowerStat {
+        kind,
+        size: if kind == FileType::Dir {
+            0
+        } else {
+            meta.size()
+        },
+        perm: meta.mode() & 0o7777,
+        nlink: meta.nlink(),
+        atime: nanos(meta.atime(), meta.atime_nsec()),
+        mtime: nanos(meta.mtime(), meta.mtime_nsec()),
+        ctime: nanos(meta.ctime(), meta.ctime_nsec()),
+    }
+}
+
+impl Lower for HostLower {
+    fn root(&self) -> Ino {
+        Ino(LOWER_INO_BASE)
+    }
+
+    fn lookup(&self, dir: Ino, name: &Name) -> Result<Option<Ino>> {
+        {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(ino) = cache.names.get(&(dir, name.clone())) {
+                return Ok(Some(*ino));
+            }
+        }
+        let entries = self.entries(dir)?;
+        let Ok(i) = entries.binary_search_by(|e| e.name.cmp(name)) else {
+            return Ok(None);
+        };
+        let kind = entries[i].kind;
+        let parent = self.node(dir)?;
+        let mut path = self.path_of(&parent)?;
+        path.push(name.as_str());
+        let meta = self.root.symlink_metadata(&path).map_err(io_err)?;
+        let stat = stat_of(&meta, kind);
+        let host_id = (meta.dev(), meta.ino());
+
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        let key = (dir, name.clone());
+        if let Some(ino) = cache.names.get(&key) {
+            return Ok(Some(*ino));
+        }
+        if kind == FileType::File
+            && stat.nlink > 1
+            && let Some(ino) = cache.links.get(&host_id).copied()
+        {
+            cache.names.insert(key, ino);
+            return Ok(Some(ino));
+        }
+        // Probe past the (astronomically unlikely) collision of derived numbers.
+        let mut ino = derive_ino(dir, name);
+        while cache.nodes.contains_key(&Ino(ino)) {
+            ino = LOWER_INO_BASE | (ino.wrapping_add(1) & !LOWER_INO_BASE);
+        }
+        let ino = Ino(ino);
+        cache.nodes.insert(
+            ino,
+            Arc::new(Node {
+                parent: dir,
+                name: Some(name.clone()),
+                stat,
+                entries: OnceLock::new(),
+                target: OnceLock::new(),
+            }),
+        );
+        if kind == FileType::File && meta.nlink() > 1 {
+            cache.links.insert(host_id, ino);
+        }
+        cache.names.insert(key, ino);
+        Ok(Some(ino))
+    }
+
+    fn stat(&self, ino: Ino) -> Result<LowerStat> {
+        Ok(self.node(ino)?.stat.clone())
+    }
+
+    fn entries(&self, dir: Ino) -> Result<Arc<[LowerEntry]>> {
+        let node = self.node(dir)?;
+        if node.stat.kind != FileType::Dir {
+            return Err(Error::NotDir);
+        }
+        if let Some(e) = node.entries.get() {
+            return Ok(e.clone());
+        }
+        let path = self.path_of(&node)?;
+        let mut list = Vec::new();
+        for entry in self.root.read_dir(&path).map_err(io_err)? {
+            let entry = entry.map_err(io_err)?;
+            // Names that are not UTF-8 cannot be expressed through WASI; names the
+            // engine could not hold cannot be reached either. Both are skipped.
+            let Some(name) = entry.file_name().to_str().and_then(|s| Name::new(s).ok()) else {
+                continue;
+            };
+            let Some(kind) = entry.file_type().ok().and_then(kind_of) else {
+                continue;
+            };
+            list.push(LowerEntry { name, kind });
+        }
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        let list: Arc<[LowerEntry]> = list.into();
+        Ok(node.entries.get_or_init(|| list).clone())
+    }
+
+    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let file = self.open_file(ino)?;
+        loop {
+            match file.read_at(buf, offset) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r.map_err(Error::Lower),
+            }
+        }
+    }
+
+    fn readlink(&self, ino: Ino) -> Result<Arc<str>> {
+        let node = self.node(ino)?;
+        if node.stat.kind != FileType::Symlink {
+            return Err(Error::Invalid("not a symbolic link"));
+        }
+        if let Some(t) = node.target.get() {
+            return Ok(t.clone());
+        }
+        let path = self.path_of(&node)?;
+        let target = self.root.read_link_contents(&path).map_err(io_err)?;
+        let target: Arc<str> = target
+            .to_str()
+            .ok_or_else(|| Error::Lower(io::Error::other("symlink target is not UTF-8")))?
+            .into();
+        Ok(node.target.get_or_init(|| target).clone())
+    }
+
+    fn parent(&self, dir: Ino) -> Result<Ino> {
+        Ok(self.node(dir)?.parent)
+    }
+
+    fn first_free_ino(&self) -> u64 {
+        1
+    }
+}

@@ -1,0 +1,105 @@
+//! Open-file descriptions: what every handle of one `open` shares.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::inode::{FileType, Ino};
+use crate::name::Name;
+
+/// Status flags of an open-file description (POSIX `O_APPEND` and friends).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FdFlags {
+    /// Every write goes to the end of the file.
+    pub append: bool,
+    /// Non-blocking I/O (accepted; regular files never block).
+    pub nonblock: bool,
+    /// Synchronized I/O file integrity (accepted; the upper layer is memory).
+    pub sync: bool,
+    /// Synchronized I/O data integrity.
+    pub dsync: bool,
+    /// Synchronized reads.
+    pub rsync: bool,
+}
+
+/// One open-file description: the object, the access mode, the status flags,
+/// the offset and the readdir cursor.
+#[derive(Debug)]
+pub struct OpenFile {
+    pub(crate) ino: Ino,
+    pub(crate) kind: FileType,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+    pub(crate) flags: FdFlags,
+    pub(crate) offset: u64,
+    pub(crate) cursor: Cursor,
+}
+
+impl OpenFile {
+    /// The object this description refers to.
+    pub fn ino(&self) -> Ino {
+        self.ino
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> FileType {
+        self.kind
+    }
+
+    /// The status flags.
+    pub fn flags(&self) -> FdFlags {
+        self.flags
+    }
+
+    /// Whether reads are allowed.
+    pub fn readable(&self) -> bool {
+        self.readable
+    }
+
+    /// Whether writes are allowed.
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// The current file offset.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// A handle on an open-file description. Duplicates (`dup`, `renumber`) clone
+/// the `Rc`, so an offset or flag change through one is seen by all at once.
+pub type Handle = Rc<RefCell<OpenFile>>;
+
+/// Readdir cookies of one description.
+///
+/// Cookie 0 is the start, 1 follows `.`, 2 follows `..`; cookie `3 + i` follows
+/// the `i`-th distinct name this description has returned. A cookie names the
+/// entry to resume *after*, so it stays valid however the directory changes, and
+/// the same name always gets the same cookie (so `rewinddir` keeps old `telldir`
+/// values meaningful).
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    names: Vec<Name>,
+    index: HashMap<Name, u64>,
+}
+
+/// Cookies below this are the fixed positions at the start and after `.`/`..`.
+pub(crate) const FIRST_NAME_COOKIE: u64 = 3;
+
+impl Cursor {
+    pub(crate) fn cookie_for(&mut self, name: &Name) -> u64 {
+        if let Some(c) = self.index.get(name) {
+            return *c;
+        }
+        let c = FIRST_NAME_COOKIE + self.names.len() as u64;
+        self.names.push(name.clone());
+        self.index.insert(name.clone(), c);
+        c
+    }
+
+    pub(crate) fn name_for(&self, cookie: u64) -> Option<&Name> {
+        let i = usize::try_from(cookie.checked_sub(FIRST_NAME_COOKIE)?).ok()?;
+        self.names.get(i)
+    }
+}

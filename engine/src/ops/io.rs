@@ -1,0 +1,177 @@
+//! Data I/O on handles: read, write, seek, truncate, allocate, flags.
+
+use crate::error::{Error, Result};
+use crate::fs::Fs;
+use crate::inode::FileType;
+use crate::ofd::{FdFlags, Handle};
+
+/// Where a seek starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekFrom {
+    /// From the start of the file.
+    Start(u64),
+    /// From the current offset.
+    Current(i64),
+    /// From the end of the file.
+    End(i64),
+}
+
+impl Fs {
+    /// Reads at the handle's offset and advances it.
+    pub fn read(&mut self, h: &Handle, buf: &mut [u8]) -> Result<usize> {
+        let offset = h.borrow().offset;
+        let n = self.pread(h, buf, offset)?;
+        h.borrow_mut().offset = offset + n as u64;
+        Ok(n)
+    }
+
+    /// Reads into several buffers in turn (POSIX `readv`), as one read.
+    pub fn read_vectored(&mut self, h: &Handle, bufs: &mut [&mut [u8]]) -> Result<usize> {
+        let mut total = 0;
+        for buf in bufs.iter_mut() {
+            let n = self.read(h, buf)?;
+            total += n;
+            if n < buf.len() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Reads at `offset` without moving the handle's offset.
+    pub fn pread(&self, h: &Handle, buf: &mut [u8], offset: u64) -> Result<usize> {
+        let (ino, kind, readable) = {
+            let o = h.borrow();
+            (o.ino, o.kind, o.readable)
+        };
+        if kind == FileType::Dir {
+            return Err(Error::IsDir);
+        }
+        if !readable {
+            return Err(Error::BadHandle);
+        }
+        self.check_live(ino)?;
+        self.view().read(ino, offset, buf)
+    }
+
+    /// Writes the concatenation of `data` at the handle's offset (at the end of
+    /// file if the description has `append`) and advances the offset.
+    pub fn write(&mut self, h: &Handle, data: &[&[u8]]) -> Result<usize> {
+        let (offset, append, ino) = {
+            let o = h.borrow();
+            (o.offset, o.flags.append, o.ino)
+        };
+        let at = if append {
+            self.view().stat(ino)?.size
+        } else {
+            offset
+        };
+        let n = self.pwrite(h, data, at)?;
+        h.borrow_mut().offset = at + n as u64;
+        Ok(n)
+    }
+
+    /// Writes at `offset` without moving the handle's offset.
+    pub fn pwrite(&mut self, h: &Handle, data: &[&[u8]], offset: u64) -> Result<usize> {
+        let ino = self.writable_file(h)?;
+        let total: usize = data.iter().map(|d| d.len()).sum();
+        if total == 0 {
+            return Ok(0);
+        }
+        self.copy_up(ino)?;
+        let budget = self.byte_budget();
+        let max = self.shared.config.max_file_size;
+        let lower = self.shared.lower.clone();
+        let now = self.now();
+        let inode = self.inode_mut(ino);
+        let Some(file) = inode.file_mut() else {
+            return Err(Error::BadHandle);
+        };
+        let grown = file.write(offset, data, budget, max, &mut |off, b| match &lower {
+            Some(l) => l.read(ino, off, b),
+            None => Ok(0),
+        })?;
+        inode.meta.mtime = now;
+        inode.meta.ctime = now;
+        self.tree.bytes += grown;
+        Ok(total)
+    }
+
+    /// Writes from several buffers as one write (POSIX `writev`).
+    pub fn write_vectored(&mut self, h: &Handle, data: &[&[u8]]) -> Result<usize> {
+        self.write(h, data)
+    }
+
+    /// Moves the handle's offset; returns the new offset.
+    pub fn seek(&mut self, h: &Handle, pos: SeekFrom) -> Result<u64> {
+        let (ino, offset) = {
+            let o = h.borrow();
+            (o.ino, o.offset)
+        };
+        let new = match pos {
+            SeekFrom::Start(n) => i128::from(n),
+            SeekFrom::Current(d) => i128::from(offset) + i128::from(d),
+            SeekFrom::End(d) => i128::from(self.view().stat(ino)?.size) + i128::from(d),
+        };
+        let new = u64::try_from(new).map_err(|_| Error::Invalid("seek before start of file"))?;
+        if new > self.shared.config.max_file_size {
+            return Err(Error::TooBig);
+        }
+        h.borrow_mut().offset = new;
+        Ok(new)
+    }
+
+    /// Sets the file's size (POSIX `ftruncate`): shrinking discards data,
+    /// growing adds a hole.
+    pub fn set_len(&mut self, h: &Handle, len: u64) -> Result<()> {
+        let ino = self.writable_file(h)?;
+        if len > self.shared.config.max_file_size {
+            return Err(Error::TooBig);
+        }
+        self.copy_up(ino)?;
+        let now = self.now();
+        let inode = self.inode_mut(ino);
+        let freed = inode.file_mut().map_or(0, |f| f.set_len(len));
+        inode.meta.mtime = now;
+        inode.meta.ctime = now;
+        self.tree.bytes -= freed;
+        Ok(())
+    }
+
+    /// Makes sure `[offset, offset + len)` is inside the file (POSIX
+    /// `posix_fallocate`); the new range reads as zeros.
+    pub fn allocate(&mut self, h: &Handle, offset: u64, len: u64) -> Result<()> {
+        let ino = self.writable_file(h)?;
+        let end = offset.checked_add(len).ok_or(Error::TooBig)?;
+        if self.view().stat(ino)?.size < end {
+            self.set_len(h, end)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the description's status flags (seen by every handle sharing it).
+    pub fn set_flags(&mut self, h: &Handle, flags: FdFlags) -> Result<()> {
+        let ino = h.borrow().ino;
+        self.check_live(ino)?;
+        h.borrow_mut().flags = flags;
+        Ok(())
+    }
+
+    /// Flushes the object (a no-op check: the upper layer lives in memory).
+    pub fn sync(&self, h: &Handle) -> Result<()> {
+        self.check_live(h.borrow().ino)
+    }
+
+    fn writable_file(&self, h: &Handle) -> Result<crate::inode::Ino> {
+        let o = h.borrow();
+        if o.kind == FileType::Dir {
+            return Err(Error::IsDir);
+        }
+        if !o.writable {
+            return Err(Error::BadHandle);
+        }
+        self.check_writable_fs()?;
+        self.check_live(o.ino)?;
+        Ok(o.ino)
+    }
+}

@@ -1,0 +1,82 @@
+//! unlink and rmdir.
+
+use crate::error::{Error, Result};
+use crate::fs::Fs;
+use crate::inode::{Entry, FileType, Ino};
+use crate::name::Name;
+use crate::ofd::Handle;
+
+impl Fs {
+    /// Removes the non-directory `path` (POSIX `unlinkat` without `AT_REMOVEDIR`).
+    /// An object still open stays usable through its handles.
+    pub fn unlink(&mut self, base: &Handle, path: &str) -> Result<()> {
+        self.check_writable_fs()?;
+        let r = self.resolve_at(base, path, false)?;
+        let (ino, kind) = r.existing()?;
+        let name = r.name.ok_or(Error::IsDir)?;
+        if kind == FileType::Dir {
+            return Err(Error::IsDir);
+        }
+        self.remove_entry(r.parent, &name, ino)?;
+        Ok(())
+    }
+
+    /// Removes the empty directory `path` (POSIX `unlinkat` with `AT_REMOVEDIR`).
+    /// "Empty" is judged on the merged view: lower entries count unless hidden.
+    pub fn rmdir(&mut self, base: &Handle, path: &str) -> Result<()> {
+        self.check_writable_fs()?;
+        let r = self.resolve_at(base, path, false)?;
+        let (ino, kind) = r.existing()?;
+        let name = r.name.ok_or(Error::Invalid("cannot remove `.` or `..`"))?;
+        if kind != FileType::Dir {
+            return Err(Error::NotDir);
+        }
+        if ino == self.tree.root {
+            return Err(Error::Busy);
+        }
+        if !self.view().is_empty_dir(ino)? {
+            return Err(Error::NotEmpty);
+        }
+        self.remove_entry(r.parent, &name, ino)?;
+        Ok(())
+    }
+
+    /// Whether removing a name of `ino` must update an upper record of it: it
+    /// has one already, or it keeps other links, or it is open.
+    pub(crate) fn needs_record(&self, ino: Ino) -> Result<bool> {
+        if self.tree.inodes.contains_key(&ino) || self.open.contains_key(&ino) {
+            return Ok(true);
+        }
+        let s = self.view().stat(ino)?;
+        Ok(s.kind != FileType::Dir && s.nlink > 1)
+    }
+
+    /// Removes `name` (naming `ino`) from `parent`: a whiteout if the lower
+    /// layer has the name, and one link less on `ino`.
+    pub(crate) fn remove_entry(&mut self, parent: Ino, name: &Name, ino: Ino) -> Result<()> {
+        let whiteout = self.view().lower_has(parent, name)?;
+        let record = self.needs_record(ino)?;
+        self.copy_up(parent)?;
+        if record {
+            self.copy_up(ino)?;
+        }
+        let is_dir = self.view().kind(ino)? == FileType::Dir;
+        let now = self.now();
+        let p = self.inode_mut(parent);
+        if is_dir {
+            p.meta.nlink = p.meta.nlink.saturating_sub(1);
+        }
+        if let Some(d) = p.dir_mut() {
+            if whiteout {
+                d.entries.insert(name.clone(), Entry::Whiteout);
+            } else {
+                d.entries.remove(name);
+            }
+        }
+        self.touch_dir(parent, now);
+        if self.tree.inodes.contains_key(&ino) {
+            self.drop_link(ino, now);
+        }
+        Ok(())
+    }
+}

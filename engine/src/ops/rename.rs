@@ -1,0 +1,109 @@
+//! rename: atomic, across layers, never EXDEV.
+
+use crate::error::{Error, Result};
+use crate::fs::Fs;
+use crate::inode::{Entry, FileType};
+use crate::ofd::Handle;
+
+impl Fs {
+    /// Renames `from` (relative to `from_base`) to `to` (relative to `to_base`),
+    /// replacing a non-directory, or an empty directory, at `to` (POSIX
+    /// `renameat`). Lower files and directories move like upper ones: a moved
+    /// lower directory keeps its inode number, so its lower contents follow it.
+    pub fn rename(
+        &mut self,
+        from_base: &Handle,
+        from: &str,
+        to_base: &Handle,
+        to: &str,
+    ) -> Result<()> {
+        self.check_writable_fs()?;
+        let src = self.resolve_at(from_base, from, false)?;
+        let (sino, skind) = src.existing()?;
+        let sname = src.name.clone().ok_or(Error::Busy)?;
+        let dst = self.resolve_at(to_base, to, false)?;
+        let dname = dst.name.clone().ok_or(Error::Busy)?;
+        if sino == self.tree.root {
+            return Err(Error::Busy);
+        }
+        if dst.dir_required && skind != FileType::Dir {
+            return Err(Error::NotDir);
+        }
+        if let Some((dino, dkind)) = dst.target {
+            if dino == sino {
+                // Two names of one object: POSIX says do nothing.
+                return Ok(());
+            }
+            match (skind, dkind) {
+                (FileType::Dir, FileType::Dir) if !self.view().is_empty_dir(dino)? => {
+                    return Err(Error::NotEmpty);
+                }
+                (FileType::Dir, _) => return Err(Error::NotDir),
+                (_, FileType::Dir) => return Err(Error::IsDir),
+                _ => {}
+            }
+        }
+        if skind == FileType::Dir {
+            // Refuse to move a directory into its own subtree.
+            let mut p = dst.parent;
+            loop {
+                if p == sino {
+                    return Err(Error::Invalid("rename of a directory into itself"));
+                }
+                let up = self.view().parent(p)?;
+                if up == p {
+                    break;
+                }
+                p = up;
+            }
+        }
+
+        // Everything that can fail, then the changes that cannot.
+        let whiteout = self.view().lower_has(src.parent, &sname)?;
+        let replaced = dst.target;
+        let replaced_record = match replaced {
+            Some((d, _)) => self.needs_record(d)?,
+            None => false,
+        };
+        self.copy_up(src.parent)?;
+        self.copy_up(dst.parent)?;
+        self.copy_up(sino)?;
+        if let (Some((d, _)), true) = (replaced, replaced_record) {
+            self.copy_up(d)?;
+        }
+
+        let now = self.now();
+        if let Some(d) = self.inode_mut(src.parent).dir_mut() {
+            if whiteout {
+                d.entries.insert(sname, Entry::Whiteout);
+            } else {
+                d.entries.remove(&sname);
+            }
+        }
+        if let Some(d) = self.inode_mut(dst.parent).dir_mut() {
+            d.entries.insert(dname, Entry::Node(sino, skind));
+        }
+        if let Some((d, dkind)) = replaced {
+            if dkind == FileType::Dir {
+                let p = &mut self.inode_mut(dst.parent).meta;
+                p.nlink = p.nlink.saturating_sub(1);
+            }
+            if self.tree.inodes.contains_key(&d) {
+                self.drop_link(d, now);
+            }
+        }
+        if skind == FileType::Dir && src.parent != dst.parent {
+            let sp = &mut self.inode_mut(src.parent).meta;
+            sp.nlink = sp.nlink.saturating_sub(1);
+            self.inode_mut(dst.parent).meta.nlink += 1;
+        }
+        let moved = self.inode_mut(sino);
+        moved.meta.ctime = now;
+        if let Some(d) = moved.dir_mut() {
+            d.parent = dst.parent;
+        }
+        self.touch_dir(src.parent, now);
+        self.touch_dir(dst.parent, now);
+        Ok(())
+    }
+}
