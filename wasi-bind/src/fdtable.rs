@@ -1,0 +1,183 @@
+//! The guest's file-descriptor table: one table for stdio and, later, engine files.
+
+use std::collections::BTreeMap;
+
+use crate::abi::{Errno, eventrwflags, eventtype};
+use crate::stdio::{OutputSink, StdinSource};
+
+/// What one guest fd refers to.
+///
+/// Engine-backed entries (preopened directories, open files and directories over
+/// engine open-file descriptions) become new variants here; every `match` on this
+/// enum is a place the filesystem functions must answer for them.
+#[derive(Debug)]
+pub(crate) enum Descriptor {
+    /// fd 0 as configured by the builder.
+    Stdin(StdinSource),
+    /// fd 1 as configured by the builder.
+    Stdout(OutputSink),
+    /// fd 2 as configured by the builder.
+    Stderr(OutputSink),
+}
+
+/// What `poll_oneoff` reports for a ready fd subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Readiness {
+    /// `event_fd_readwrite::nbytes`.
+    pub(crate) nbytes: u64,
+    /// `event_fd_readwrite::flags`.
+    pub(crate) flags: u16,
+}
+
+impl Descriptor {
+    /// Readiness of this fd for an `eventtype::fd_read` or `fd_write` subscription.
+    ///
+    /// The hook `poll_oneoff` calls for fd subscriptions. Following wasmtime-wasi,
+    /// a subscription of the wrong direction (reading stdout) fails the whole call
+    /// with EBADF. Engine files are always ready (POSIX: regular files never block);
+    /// their `fd_read` readiness will report the bytes left before end of file.
+    pub(crate) fn readiness(&self, kind: u8) -> Result<Readiness, Errno> {
+        match (self, kind) {
+            (Descriptor::Stdin(s), eventtype::FD_READ) => {
+                let left = s.ready_bytes();
+                // wasmtime-wasi says 1 for stdin; for a byte string we know better,
+                // and at its end the reader sees a hangup as a closed pipe would.
+                let flags = if left == 0 {
+                    eventrwflags::FD_READWRITE_HANGUP
+                } else {
+                    0
+                };
+                Ok(Readiness {
+                    nbytes: left,
+                    flags,
+                })
+            }
+            (Descriptor::Stdout(_) | Descriptor::Stderr(_), eventtype::FD_WRITE) => Ok(Readiness {
+                nbytes: 1,
+                flags: 0,
+            }),
+            _ => Err(Errno::Badf),
+        }
+    }
+}
+
+/// Open descriptors by number, with a cap on how many may be open.
+#[derive(Debug)]
+pub(crate) struct FdTable {
+    entries: BTreeMap<u32, Descriptor>,
+    max_fds: u32,
+}
+
+impl FdTable {
+    /// A table holding fds 0, 1 and 2.
+    pub(crate) fn with_stdio(
+        stdin: StdinSource,
+        stdout: OutputSink,
+        stderr: OutputSink,
+        max_fds: u32,
+    ) -> Self {
+        let mut entries = BTreeMap::new();
+        entries.insert(0, Descriptor::Stdin(stdin));
+        entries.insert(1, Descriptor::Stdout(stdout));
+        entries.insert(2, Descriptor::Stderr(stderr));
+        Self { entries, max_fds }
+    }
+
+    /// The descriptor `fd` names, or EBADF.
+    pub(crate) fn get(&self, fd: u32) -> Result<&Descriptor, Errno> {
+        self.entries.get(&fd).ok_or(Errno::Badf)
+    }
+
+    /// The descriptor `fd` names, mutably, or EBADF.
+    pub(crate) fn get_mut(&mut self, fd: u32) -> Result<&mut Descriptor, Errno> {
+        self.entries.get_mut(&fd).ok_or(Errno::Badf)
+    }
+
+    /// Installs `d` at the lowest free number (POSIX `open` semantics); EMFILE at
+    /// the cap.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "path_open and preopens will call it")
+    )]
+    pub(crate) fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
+        if self.entries.len() >= self.max_fds as usize {
+            return Err(Errno::Mfile);
+        }
+        // The keys are sorted: the first gap is the lowest free fd.
+        let mut fd = 0u32;
+        for &k in self.entries.keys() {
+            if k != fd {
+                break;
+            }
+            fd = fd.checked_add(1).ok_or(Errno::Mfile)?;
+        }
+        self.entries.insert(fd, d);
+        Ok(fd)
+    }
+
+    /// Removes and returns `fd`'s descriptor, or EBADF.
+    pub(crate) fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
+        self.entries.remove(&fd).ok_or(Errno::Badf)
+    }
+
+    /// How many fds are open.
+    #[cfg_attr(not(test), expect(dead_code, reason = "for fd-count limits and stats"))]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(max: u32) -> FdTable {
+        FdTable::with_stdio(
+            StdinSource::Bytes {
+                data: vec![],
+                pos: 0,
+            },
+            OutputSink::Discard,
+            OutputSink::Discard,
+            max,
+        )
+    }
+
+    #[test]
+    fn lowest_free_fd_and_cap() {
+        let mut t = table(4);
+        assert_eq!(t.len(), 3);
+        t.remove(1).unwrap();
+        assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(1));
+        assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(3));
+        assert_eq!(
+            t.push(Descriptor::Stdout(OutputSink::Discard)).unwrap_err(),
+            Errno::Mfile
+        );
+        assert_eq!(t.remove(9).unwrap_err(), Errno::Badf);
+        assert!(t.get(3).is_ok());
+        assert!(t.get_mut(7).is_err());
+    }
+
+    #[test]
+    fn stdio_readiness() {
+        let t = table(8);
+        let r = t.get(0).unwrap().readiness(eventtype::FD_READ).unwrap();
+        assert_eq!(
+            r,
+            Readiness {
+                nbytes: 0,
+                flags: eventrwflags::FD_READWRITE_HANGUP
+            }
+        );
+        assert!(t.get(1).unwrap().readiness(eventtype::FD_WRITE).is_ok());
+        assert_eq!(
+            t.get(1).unwrap().readiness(eventtype::FD_READ),
+            Err(Errno::Badf)
+        );
+        assert_eq!(
+            t.get(0).unwrap().readiness(eventtype::FD_WRITE),
+            Err(Errno::Badf)
+        );
+    }
+}

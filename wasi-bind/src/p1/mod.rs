@@ -1,0 +1,96 @@
+//! `wasi_snapshot_preview1` host functions, one file per witx prefix, and their registration.
+
+mod args;
+mod clock;
+mod fd;
+mod poll;
+mod proc;
+mod random;
+mod sched;
+mod sock;
+
+pub use proc::ProcExit;
+
+use wasmtime::{Caller, Extern, Linker};
+
+use crate::ctx::StrataCtx;
+use crate::fault::{CallError, CallResult};
+use crate::memory::GuestMemory;
+
+/// The import module every function here is registered under.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Finds the [`StrataCtx`] in a store's data. Blanket-implemented for closures.
+pub trait GetCtx<T>: Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static {}
+
+impl<T, F> GetCtx<T> for F where F: Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static {}
+
+/// Registers every preview1 function implemented so far on `linker`.
+///
+/// `get` finds the context in the store's data, as with wasmtime-wasi's
+/// `p1::add_to_linker_sync`:
+///
+/// ```
+/// # fn main() -> wasmtime::Result<()> {
+/// use strata_wasi::{StrataCtx, add_to_linker};
+/// struct State { wasi: StrataCtx }
+/// let engine = wasmtime::Engine::default();
+/// let mut linker = wasmtime::Linker::<State>::new(&engine);
+/// add_to_linker(&mut linker, |s: &mut State| &mut s.wasi)?;
+/// # Ok(()) }
+/// ```
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static,
+) -> wasmtime::Result<()> {
+    args::add(linker, get)?;
+    clock::add(linker, get)?;
+    fd::add(linker, get)?;
+    poll::add(linker, get)?;
+    proc::add(linker, get)?;
+    random::add(linker, get)?;
+    sched::add(linker, get)?;
+    sock::add(linker, get)?;
+    Ok(())
+}
+
+/// Runs `body` with the context and the caller's exported `memory`, with a fresh
+/// copy budget for this call.
+///
+/// A module without an exported linear memory cannot pass pointers at all, so
+/// calling a pointer-taking function from it traps, as in wasmtime-wasi. A shared
+/// memory (threads) is not supported yet: reading it safely needs atomics.
+pub(crate) fn with_memory<T: 'static, R>(
+    caller: &mut Caller<'_, T>,
+    get: impl GetCtx<T>,
+    body: impl FnOnce(&mut StrataCtx, &mut GuestMemory<'_>) -> CallResult<R>,
+) -> CallResult<R> {
+    let memory = match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => m,
+        Some(_) => return Err(trap("the export `memory` is not a plain linear memory")),
+        None => return Err(trap("missing required memory export")),
+    };
+    let (bytes, data) = memory.data_and_store_mut(caller);
+    let ctx = get(data);
+    let mut mem = GuestMemory::new(bytes, ctx.limits.copy_budget);
+    body(ctx, &mut mem)
+}
+
+/// A trap with a message for the embedder.
+pub(crate) fn trap(msg: &'static str) -> CallError {
+    CallError::Trap(wasmtime::Error::msg(msg))
+}
+
+/// A guest `i32` read as the unsigned pointer, length or handle it encodes.
+pub(crate) fn u(v: i32) -> u32 {
+    v as u32
+}
+
+/// Validates a flags argument: undefined bits are EINVAL (wiggle's InvalidFlagValue).
+pub(crate) fn flags_within(v: i32, all: u32) -> CallResult<u32> {
+    let v = u(v);
+    if v & !all != 0 {
+        return Err(crate::abi::Errno::Inval.into());
+    }
+    Ok(v)
+}

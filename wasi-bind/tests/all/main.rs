@@ -1,0 +1,9 @@
+//! Integration tests of strata-wasi: WAT guests run end to end in wasmtime.
+
+mod abuse;
+mod guest;
+mod hello;
+mod poll;
+mod stdio;
+
+pub(crate) use guest::{Guest, errno};
