@@ -38,6 +38,7 @@ impl Fs {
                 (FileType::Dir, FileType::Dir) if !self.view().is_empty_dir(dino)? => {
                     return Err(Error::NotEmpty);
                 }
+                (FileType::Dir, FileType::Dir) => {}
                 (FileType::Dir, _) => return Err(Error::NotDir),
                 (_, FileType::Dir) => return Err(Error::IsDir),
                 _ => {}

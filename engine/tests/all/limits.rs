@@ -1,0 +1,102 @@
+//! Quotas and handle limits make a hostile guest harmless.
+
+use strata_engine::{Config, Error, Fs};
+
+use crate::common::*;
+
+#[test]
+fn byte_quota_gives_no_space_and_changes_nothing() {
+    let mut fs = Fs::new(Config {
+        max_bytes: 10_000,
+        ..config()
+    });
+    let root = fs.open_root().unwrap();
+    let h = fs.open(&root, "f", &create()).unwrap();
+    let chunk = [1u8; 1000];
+    let mut written = 0;
+    loop {
+        match fs.write(&h, &[&chunk]) {
+            Ok(n) => written += n,
+            Err(Error::NoSpace) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(written <= 10_000);
+    }
+    assert_eq!(written, 10_000);
+    assert_eq!(fs.stat(&h).unwrap().size, 10_000);
+    // Freeing space makes room again.
+    fs.set_len(&h, 0).unwrap();
+    fs.seek(&h, strata_engine::SeekFrom::Start(0)).unwrap();
+    fs.write(&h, &[&chunk]).unwrap();
+    // Holes are free.
+    fs.set_len(&h, 1 << 40).unwrap();
+    assert!(fs.upper_bytes() <= 10_000);
+    assert!(matches!(fs.symlink(&"x".repeat(4000), &root, "s"), Ok(())));
+    assert!(matches!(fs.symlink(&"x".repeat(4000), &root, "t"), Ok(())));
+    assert!(matches!(
+        fs.symlink(&"x".repeat(4000), &root, "u"),
+        Err(Error::NoSpace)
+    ));
+}
+
+#[test]
+fn inode_quota() {
+    let mut fs = Fs::new(Config {
+        max_inodes: 10,
+        ..config()
+    });
+    let root = fs.open_root().unwrap();
+    let mut made = 0;
+    for i in 0..20 {
+        match fs.mkdir(&root, &format!("d{i}"), 0o755) {
+            Ok(()) => made += 1,
+            Err(Error::NoSpace) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(made, 9, "the root counts too");
+    fs.rmdir(&root, "d0").unwrap();
+    fs.mkdir(&root, "again", 0o755).unwrap();
+}
+
+#[test]
+fn open_handle_limit() {
+    let mut fs = Fs::new(Config {
+        max_open: 5,
+        ..config()
+    });
+    let root = fs.open_root().unwrap();
+    let mut handles = Vec::new();
+    let err = loop {
+        match fs.open(&root, &format!("f{}", handles.len()), &create()) {
+            Ok(h) => handles.push(h),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, Error::TooManyOpen));
+    assert_eq!(handles.len(), 4, "the root handle counts too");
+    // Nothing was created by the refused open.
+    assert!(fs.stat_at(&root, "f4", false).is_err());
+    fs.close(handles.pop().unwrap());
+    assert!(fs.open(&root, "f4", &create()).is_ok());
+}
+
+#[test]
+fn file_size_limit() {
+    let mut fs = Fs::new(Config {
+        max_file_size: 1 << 20,
+        ..config()
+    });
+    let root = fs.open_root().unwrap();
+    let h = fs.open(&root, "f", &create()).unwrap();
+    assert!(matches!(
+        fs.pwrite(&h, &[b"x"], 1 << 20),
+        Err(Error::TooBig)
+    ));
+    assert!(matches!(fs.set_len(&h, (1 << 20) + 1), Err(Error::TooBig)));
+    assert!(matches!(
+        fs.seek(&h, strata_engine::SeekFrom::Start(u64::MAX)),
+        Err(Error::TooBig)
+    ));
+    assert!(fs.pwrite(&h, &[b"x"], (1 << 20) - 1).is_ok());
+}

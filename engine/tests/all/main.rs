@@ -1,0 +1,9 @@
+//! Integration tests of the engine, in one binary to keep link time down.
+
+mod common;
+mod escape;
+mod limits;
+mod overlay;
+mod readdir;
+mod semantics;
+mod snapshot;
