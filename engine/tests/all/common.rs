@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 /// Where the standard tree lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// Everything created in the upper layer.
     Upper,
     /// Everything in a host lower layer.
@@ -22,13 +22,14 @@ pub enum Layout {
     Frozen,
 }
 
-pub const LAYOUTS: [Layout; 4] = [Layout::Upper, Layout::Lower, Layout::Mixed, Layout::Frozen];
+pub(crate) const LAYOUTS: [Layout; 4] =
+    [Layout::Upper, Layout::Lower, Layout::Mixed, Layout::Frozen];
 
 /// A filesystem holding the standard tree, and its root handle.
-pub struct Env {
-    pub fs: Fs,
-    pub root: Handle,
-    pub _host: Option<TempDir>,
+pub(crate) struct Env {
+    pub(crate) fs: Fs,
+    pub(crate) root: Handle,
+    pub(crate) _host: Option<TempDir>,
 }
 
 /// The standard tree: `d/f1`, `d/sub/f2`, `top.txt`, `link -> d/f1`, `empty/`.
@@ -40,14 +41,14 @@ const LOWER_PART: &[(&str, Option<&str>)] = &[
 ];
 const UPPER_PART: &[(&str, Option<&str>)] = &[("top.txt", Some("top")), ("empty", None)];
 
-pub fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         clock: Arc::new(VirtualClock::default()),
         ..Config::default()
     }
 }
 
-pub fn rw() -> OpenOptions {
+pub(crate) fn rw() -> OpenOptions {
     OpenOptions {
         read: true,
         write: true,
@@ -55,7 +56,7 @@ pub fn rw() -> OpenOptions {
     }
 }
 
-pub fn create() -> OpenOptions {
+pub(crate) fn create() -> OpenOptions {
     OpenOptions {
         read: true,
         write: true,
@@ -88,7 +89,7 @@ fn write_upper(fs: &mut Fs, root: &Handle, part: &[(&str, Option<&str>)]) {
 }
 
 /// A host directory holding the whole standard tree.
-pub fn host_tree() -> TempDir {
+pub(crate) fn host_tree() -> TempDir {
     let t = tempfile::tempdir().unwrap();
     write_host(t.path(), LOWER_PART);
     write_host(t.path(), UPPER_PART);
@@ -96,11 +97,11 @@ pub fn host_tree() -> TempDir {
     t
 }
 
-pub fn env(layout: Layout) -> Env {
+pub(crate) fn env(layout: Layout) -> Env {
     env_with(layout, config())
 }
 
-pub fn env_with(layout: Layout, config: Config) -> Env {
+pub(crate) fn env_with(layout: Layout, config: Config) -> Env {
     match layout {
         Layout::Upper => {
             let mut fs = Fs::new(config);
@@ -154,7 +155,7 @@ pub fn env_with(layout: Layout, config: Config) -> Env {
 }
 
 /// Runs `f` on the standard tree in every layout; a failure names the layout.
-pub fn each_layout(f: impl Fn(&mut Env)) {
+pub(crate) fn each_layout(f: impl Fn(&mut Env)) {
     for layout in LAYOUTS {
         let mut e = env(layout);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e)));
@@ -165,7 +166,7 @@ pub fn each_layout(f: impl Fn(&mut Env)) {
     }
 }
 
-pub fn read_file(fs: &mut Fs, root: &Handle, path: &str) -> Vec<u8> {
+pub(crate) fn read_file(fs: &mut Fs, root: &Handle, path: &str) -> Vec<u8> {
     let h = fs.open(root, path, &OpenOptions::default()).unwrap();
     let size = fs.stat(&h).unwrap().size as usize;
     let mut buf = vec![0u8; size + 16];
@@ -182,7 +183,7 @@ pub fn read_file(fs: &mut Fs, root: &Handle, path: &str) -> Vec<u8> {
     buf
 }
 
-pub fn write_file(fs: &mut Fs, root: &Handle, path: &str, body: &[u8]) {
+pub(crate) fn write_file(fs: &mut Fs, root: &Handle, path: &str, body: &[u8]) {
     let h = fs
         .open(
             root,
@@ -197,7 +198,7 @@ pub fn write_file(fs: &mut Fs, root: &Handle, path: &str, body: &[u8]) {
     fs.close(h);
 }
 
-pub fn names(fs: &Fs, dir: &Handle) -> Vec<String> {
+pub(crate) fn names(fs: &Fs, dir: &Handle) -> Vec<String> {
     let mut out = Vec::new();
     fs.readdir(dir, 0, &mut |e| {
         out.push(e.name.to_string());
@@ -207,7 +208,7 @@ pub fn names(fs: &Fs, dir: &Handle) -> Vec<String> {
     out
 }
 
-pub fn list(fs: &mut Fs, root: &Handle, path: &str) -> Vec<String> {
+pub(crate) fn list(fs: &mut Fs, root: &Handle, path: &str) -> Vec<String> {
     let h = fs
         .open(
             root,
@@ -226,16 +227,8 @@ pub fn list(fs: &mut Fs, root: &Handle, path: &str) -> Vec<String> {
     n
 }
 
-/// Everything observable about a tree except inode numbers and times:
-/// path → description.
-pub fn dump(fs: &mut Fs, root: &Handle) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    dump_dir(fs, root, "", &mut out, false);
-    out
-}
-
-/// As [`dump`], with every timestamp included.
-pub fn dump_with_times(fs: &mut Fs, root: &Handle) -> BTreeMap<String, String> {
+/// Everything observable about a tree except inode numbers: path → description.
+pub(crate) fn dump_with_times(fs: &mut Fs, root: &Handle) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     dump_dir(fs, root, "", &mut out, true);
     out

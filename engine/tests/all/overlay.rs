@@ -184,7 +184,7 @@ fn small_write_into_huge_lower_file_is_lazy() {
 
 #[test]
 fn lower_metadata_is_cached() {
-    let mut e = lower_env();
+    let e = lower_env();
     let first = e.fs.stat_at(&e.root, "d/sub/f2", false).unwrap();
     let host = e._host.as_ref().unwrap().path().to_path_buf();
     std::fs::write(host.join("d/sub/f2"), b"changed behind our back").unwrap();
