@@ -39,6 +39,8 @@ impl ClockPolicy {
 #[derive(Clone, Debug)]
 pub(crate) struct Clocks {
     policy: ClockPolicy,
+    /// Whether the CPU-time clock ids answer (see [`Clocks::now`]).
+    cputime: bool,
     /// Origin of the host monotonic clock (and of the host cputime approximation).
     start: Instant,
     /// Virtual time in ns since the context was built.
@@ -50,28 +52,31 @@ pub(crate) struct Clocks {
 pub(crate) struct Deadline(pub(crate) u64);
 
 impl Clocks {
-    pub(crate) fn new(policy: ClockPolicy) -> Self {
+    pub(crate) fn new(policy: ClockPolicy, cputime: bool) -> Self {
         Self {
             policy,
+            cputime,
             start: Instant::now(),
             now: 0,
         }
     }
 
-    /// Checks a raw clock id; anything outside the witx enum is EINVAL.
-    pub(crate) fn check_id(id: u32) -> Result<u32, Errno> {
+    /// Checks a raw clock id: anything outside the witx enum is EINVAL (the
+    /// argument does not decode); a CPU-time clock that is switched off is EBADF,
+    /// which is what wasmtime-wasi answers for both, so the differential oracle's
+    /// guests print the same under both runtimes.
+    pub(crate) fn check_id(&self, id: u32) -> Result<u32, Errno> {
         match id {
-            clockid::REALTIME
-            | clockid::MONOTONIC
-            | clockid::PROCESS_CPUTIME_ID
-            | clockid::THREAD_CPUTIME_ID => Ok(id),
+            clockid::REALTIME | clockid::MONOTONIC => Ok(id),
+            clockid::PROCESS_CPUTIME_ID | clockid::THREAD_CPUTIME_ID if self.cputime => Ok(id),
+            clockid::PROCESS_CPUTIME_ID | clockid::THREAD_CPUTIME_ID => Err(Errno::Badf),
             _ => Err(Errno::Inval),
         }
     }
 
     /// The resolution of clock `id` in ns.
     pub(crate) fn resolution(&self, id: u32) -> Result<u64, Errno> {
-        Self::check_id(id)?;
+        self.check_id(id)?;
         Ok(match self.policy {
             // Rust's `Instant` and `SystemTime` report nanoseconds on Linux.
             ClockPolicy::Host => 1,
@@ -81,12 +86,11 @@ impl Clocks {
 
     /// Reads clock `id`, advancing virtual time by one step.
     ///
-    /// Host CPU-time clocks are approximated by the time since the context was
-    /// built: a guest is one thread that never runs before its context exists, so
-    /// this bounds its CPU time from above and never goes backwards. (wasmtime-wasi
-    /// answers EBADF for these clocks; WASI defines them, so we answer.)
+    /// When enabled, host CPU-time clocks are approximated by the time since the
+    /// context was built: a guest is one thread that never runs before its context
+    /// exists, so this bounds its CPU time from above and never goes backwards.
     pub(crate) fn now(&mut self, id: u32) -> Result<u64, Errno> {
-        Self::check_id(id)?;
+        self.check_id(id)?;
         match self.policy {
             ClockPolicy::Host => match id {
                 clockid::REALTIME => host_realtime(),
@@ -177,10 +181,11 @@ mod tests {
 
     #[test]
     fn virtual_clocks_step_per_read() {
-        let mut c = Clocks::new(ClockPolicy::Virtual {
+        let policy = ClockPolicy::Virtual {
             epoch_ns: 1000,
             step_ns: 10,
-        });
+        };
+        let mut c = Clocks::new(policy, true);
         assert_eq!(c.now(clockid::MONOTONIC), Ok(10));
         assert_eq!(c.now(clockid::REALTIME), Ok(1020));
         assert_eq!(c.now(clockid::PROCESS_CPUTIME_ID), Ok(30));
@@ -190,15 +195,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_clock_is_einval() {
-        let mut c = Clocks::new(ClockPolicy::Host);
+    fn unknown_clock_is_einval_and_disabled_cputime_is_ebadf() {
+        let mut c = Clocks::new(ClockPolicy::Host, false);
         assert_eq!(c.now(4), Err(Errno::Inval));
         assert_eq!(c.resolution(u32::MAX), Err(Errno::Inval));
+        assert_eq!(c.now(clockid::PROCESS_CPUTIME_ID), Err(Errno::Badf));
+        assert_eq!(c.resolution(clockid::THREAD_CPUTIME_ID), Err(Errno::Badf));
+        let mut on = Clocks::new(ClockPolicy::Host, true);
+        assert!(on.now(clockid::THREAD_CPUTIME_ID).is_ok());
     }
 
     #[test]
     fn host_clocks_are_sane() {
-        let mut c = Clocks::new(ClockPolicy::Host);
+        let mut c = Clocks::new(ClockPolicy::Host, false);
         let real = c.now(clockid::REALTIME).unwrap();
         assert!(real > 1_600_000_000 * 1_000_000_000, "after 2020");
         let a = c.now(clockid::MONOTONIC).unwrap();
@@ -208,10 +217,11 @@ mod tests {
 
     #[test]
     fn deadlines_and_virtual_waits() {
-        let mut c = Clocks::new(ClockPolicy::Virtual {
+        let policy = ClockPolicy::Virtual {
             epoch_ns: 1000,
             step_ns: 1,
-        });
+        };
+        let mut c = Clocks::new(policy, false);
         let d = c.deadline(clockid::MONOTONIC, 500, false).unwrap();
         assert_eq!(d, Deadline(500));
         assert!(!c.expired(d));
@@ -235,7 +245,7 @@ mod tests {
 
     #[test]
     fn host_wait_sleeps() {
-        let mut c = Clocks::new(ClockPolicy::Host);
+        let mut c = Clocks::new(ClockPolicy::Host, false);
         let d = c.deadline(clockid::MONOTONIC, 2_000_000, false).unwrap();
         c.wait_until(d);
         assert!(c.expired(d));

@@ -67,6 +67,7 @@ pub struct StrataCtxBuilder {
     stdout: OutputSpec,
     stderr: OutputSpec,
     clock: ClockPolicy,
+    cputime_clocks: bool,
     random: RandomPolicy,
     limits: Limits,
 }
@@ -151,6 +152,15 @@ impl StrataCtxBuilder {
         self
     }
 
+    /// Whether the process and thread CPU-time clocks answer. Off by default: then
+    /// they are EBADF, exactly as in wasmtime-wasi, which the differential tests
+    /// compare against. On, they read the time since the context was built (an
+    /// upper bound of a single-threaded guest's CPU time), or the virtual clock.
+    pub fn cputime_clocks(&mut self, enable: bool) -> &mut Self {
+        self.cputime_clocks = enable;
+        self
+    }
+
     /// Where `random_get` bytes come from.
     pub fn random(&mut self, policy: RandomPolicy) -> &mut Self {
         self.random = policy;
@@ -207,7 +217,7 @@ impl StrataCtxBuilder {
                 sink(b.stderr, HostStream::Stderr),
                 b.limits.max_fds,
             ),
-            clocks: Clocks::new(b.clock),
+            clocks: Clocks::new(b.clock, b.cputime_clocks),
             random: RandomSource::new(b.random),
             limits: b.limits,
         }

@@ -155,3 +155,22 @@ fn errno_ilseq_constant_matches_abi() {
         i32::from(strata_wasi::abi::Errno::Spipe.raw())
     );
 }
+
+#[test]
+fn cputime_clocks_are_ebadf_unless_enabled() {
+    let body = r#"(func (export "process") (result i32)
+                    (call $clock_time_get (i32.const 2) (i64.const 0) (i32.const 0x100)))
+                  (func (export "thread_res") (result i32)
+                    (call $clock_res_get (i32.const 3) (i32.const 0x100)))"#;
+    let mut g = guest(body);
+    assert_eq!(
+        g.call("process").unwrap(),
+        errno::BADF,
+        "as wasmtime-wasi answers"
+    );
+    assert_eq!(g.call("thread_res").unwrap(), errno::BADF);
+    let ctx = StrataCtx::builder().cputime_clocks(true).build();
+    let mut g = Guest::new(&module(body), ctx);
+    assert_eq!(g.call("process").unwrap(), errno::SUCCESS);
+    assert_eq!(g.call("thread_res").unwrap(), errno::SUCCESS);
+}
