@@ -1,0 +1,7 @@
+//! Integration tests of the strata-tests crate itself: the guest programs are
+//! fresh and all registered, and wasmtime-wasi (the reference) prints the
+//! committed expected output for each of them.
+
+mod expected;
+mod fixture;
+mod guests;
