@@ -10,8 +10,15 @@
 //!   directory after a run.
 //!
 //! A differential test runs a guest under wasmtime-wasi and under Strata and
-//! compares the two [`oracle::Run`]s with `==` (or [`oracle::assert_same_run`]
-//! for a readable report).
+//! compares the two [`oracle::Run`]s in one line:
+//!
+//! ```ignore
+//! let reference = oracle::run_guest_wasmtime(guest).masked(guest.name);
+//! oracle::assert_same_run(&reference, &strata_run.masked(guest.name), guest.name);
+//! ```
+//!
+//! [`oracle::Run::same_as`] is the same comparison as a `bool`: exit code,
+//! stdout, the guest's own stderr, whether it trapped, and the final tree.
 #![deny(missing_docs)]
 
 pub mod fixture;

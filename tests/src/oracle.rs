@@ -110,6 +110,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// This run with the [`crate::KNOWN_DIVERGENCES`] lines of `guest`
+    /// masked in stdout, ready for [`assert_same_run`].
+    pub fn masked(&self, guest: &str) -> Run {
+        let mut run = self.clone();
+        run.outcome.stdout = crate::mask_known_divergences(guest, &self.outcome.stdout);
+        run
+    }
+
     /// Whether two runs are indistinguishable to a guest and to whoever looks
     /// at the tree afterwards (trap wording aside).
     pub fn same_as(&self, other: &Run) -> bool {
