@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use crate::inode::{FileType, Ino};
@@ -89,13 +90,16 @@ pub(crate) const FIRST_NAME_COOKIE: u64 = 3;
 
 impl Cursor {
     pub(crate) fn cookie_for(&mut self, name: &Name) -> u64 {
-        if let Some(c) = self.index.get(name) {
-            return *c;
+        // One hash of the name whether it is new or not.
+        match self.index.entry(name.clone()) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let c = FIRST_NAME_COOKIE + self.names.len() as u64;
+                self.names.push(name.clone());
+                e.insert(c);
+                c
+            }
         }
-        let c = FIRST_NAME_COOKIE + self.names.len() as u64;
-        self.names.push(name.clone());
-        self.index.insert(name.clone(), c);
-        c
     }
 
     pub(crate) fn name_for(&self, cookie: u64) -> Option<&Name> {

@@ -5,6 +5,8 @@
 //! `..` pops instead of re-resolving. `..` above the base, an absolute path or an
 //! absolute symlink target is an escape.
 
+use std::borrow::Cow;
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inode::{FileType, Ino};
@@ -56,11 +58,12 @@ pub(crate) fn resolve(
     }
     let mut dir_required = path.ends_with('/');
     // Components in reverse order, so the next one is popped from the end.
-    let mut work: Vec<String> = path
+    // Borrowed from `path`; only symlink targets' components are owned.
+    let mut work: Vec<Cow<'_, str>> = path
         .split('/')
         .filter(|c| !c.is_empty())
         .rev()
-        .map(str::to_owned)
+        .map(Cow::Borrowed)
         .collect();
     let mut stack: Vec<Ino> = vec![base];
     let mut expansions = 0usize;
@@ -68,7 +71,7 @@ pub(crate) fn resolve(
     while let Some(comp) = work.pop() {
         let last = work.is_empty();
         let cur = *stack.last().ok_or(Error::Escape)?;
-        match comp.as_str() {
+        match &*comp {
             "." => {}
             ".." => {
                 if stack.len() == 1 {
@@ -77,12 +80,13 @@ pub(crate) fn resolve(
                 stack.pop();
             }
             name => {
-                let name = Name::new(name)?;
-                match view.lookup(cur, &name)? {
+                // Only the final component needs an owned `Name`.
+                Name::check(name)?;
+                match view.lookup_str(cur, name)? {
                     None if last => {
                         return Ok(Resolved {
                             parent: cur,
-                            name: Some(name),
+                            name: Some(Name::new(name)?),
                             target: None,
                             dir_required,
                         });
@@ -111,7 +115,7 @@ pub(crate) fn resolve(
                                 .split('/')
                                 .filter(|c| !c.is_empty())
                                 .rev()
-                                .map(str::to_owned),
+                                .map(|c| Cow::Owned(c.to_owned())),
                         );
                     }
                     Some((ino, FileType::Dir)) if !last => stack.push(ino),
@@ -122,7 +126,7 @@ pub(crate) fn resolve(
                         }
                         return Ok(Resolved {
                             parent: cur,
-                            name: Some(name),
+                            name: Some(Name::new(name)?),
                             target: Some((ino, kind)),
                             dir_required,
                         });

@@ -159,10 +159,12 @@ impl Fs {
             meta: Meta::new(perm, 1, now),
             body: Body::File(FileData::default()),
         });
-        if let Some(d) = self.inode_mut(parent).dir_mut() {
+        let p = self.inode_mut(parent);
+        if let Some(d) = p.dir_mut() {
             d.entries.insert(name, Entry::Node(ino, FileType::File));
         }
-        self.touch_dir(parent, now);
+        p.meta.mtime = now;
+        p.meta.ctime = now;
         Ok(ino)
     }
 

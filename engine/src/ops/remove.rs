@@ -73,7 +73,8 @@ impl Fs {
                 d.entries.remove(name);
             }
         }
-        self.touch_dir(parent, now);
+        p.meta.mtime = now;
+        p.meta.ctime = now;
         if self.tree.inodes.contains_key(&ino) {
             self.drop_link(ino, now);
         }

@@ -74,37 +74,43 @@ impl Fs {
         }
 
         let now = self.now();
-        if let Some(d) = self.inode_mut(src.parent).dir_mut() {
+        let moved_dir = skind == FileType::Dir && src.parent != dst.parent;
+        // Each parent is fetched for writing once: entries, link count, times.
+        let sp = self.inode_mut(src.parent);
+        if let Some(d) = sp.dir_mut() {
             if whiteout {
                 d.entries.insert(sname, Entry::Whiteout);
             } else {
                 d.entries.remove(&sname);
             }
         }
-        if let Some(d) = self.inode_mut(dst.parent).dir_mut() {
+        if moved_dir {
+            sp.meta.nlink = sp.meta.nlink.saturating_sub(1);
+        }
+        sp.meta.mtime = now;
+        sp.meta.ctime = now;
+        let dp = self.inode_mut(dst.parent);
+        if let Some(d) = dp.dir_mut() {
             d.entries.insert(dname, Entry::Node(sino, skind));
         }
-        if let Some((d, dkind)) = replaced {
-            if dkind == FileType::Dir {
-                let p = &mut self.inode_mut(dst.parent).meta;
-                p.nlink = p.nlink.saturating_sub(1);
-            }
-            if self.tree.inodes.contains_key(&d) {
-                self.drop_link(d, now);
-            }
+        if let Some((_, FileType::Dir)) = replaced {
+            dp.meta.nlink = dp.meta.nlink.saturating_sub(1);
         }
-        if skind == FileType::Dir && src.parent != dst.parent {
-            let sp = &mut self.inode_mut(src.parent).meta;
-            sp.nlink = sp.nlink.saturating_sub(1);
-            self.inode_mut(dst.parent).meta.nlink += 1;
+        if moved_dir {
+            dp.meta.nlink += 1;
+        }
+        dp.meta.mtime = now;
+        dp.meta.ctime = now;
+        if let Some((d, _)) = replaced
+            && self.tree.inodes.contains_key(&d)
+        {
+            self.drop_link(d, now);
         }
         let moved = self.inode_mut(sino);
         moved.meta.ctime = now;
         if let Some(d) = moved.dir_mut() {
             d.parent = dst.parent;
         }
-        self.touch_dir(src.parent, now);
-        self.touch_dir(dst.parent, now);
         Ok(())
     }
 }

@@ -102,6 +102,21 @@ impl<'a> View<'a> {
 
     /// The object `name` in directory `dir`.
     pub(crate) fn lookup(&self, dir: Ino, name: &Name) -> Result<Option<(Ino, FileType)>> {
+        self.lookup_by(dir, name.as_str(), || Ok(name.clone()))
+    }
+
+    /// [`View::lookup`] of a component already checked with [`Name::check`]:
+    /// the `Name` is only allocated if the lookup reaches the lower layer.
+    pub(crate) fn lookup_str(&self, dir: Ino, name: &str) -> Result<Option<(Ino, FileType)>> {
+        self.lookup_by(dir, name, || Name::new(name))
+    }
+
+    fn lookup_by(
+        &self,
+        dir: Ino,
+        name: &str,
+        owned: impl FnOnce() -> Result<Name>,
+    ) -> Result<Option<(Ino, FileType)>> {
         let lower = match self.node(dir)? {
             Node::Upper(inode) => {
                 let d = inode.dir().ok_or(Error::NotDir)?;
@@ -117,7 +132,7 @@ impl<'a> View<'a> {
             }
             Node::Lower(l) => l,
         };
-        match lower.lookup(dir, name)? {
+        match lower.lookup(dir, &owned()?)? {
             Some(ino) => Ok(Some((ino, self.kind(ino)?))),
             None => Ok(None),
         }
