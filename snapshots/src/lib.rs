@@ -1,4 +1,29 @@
-//! Content-addressed snapshots of Strata filesystems: encoding, store, diff, export.
+//! Content-addressed snapshots of Strata filesystems: encoding, store, save and load.
 //!
-//! This crate is filled by the snapshots issue; for now it only names itself.
+//! - [`Store`] keeps objects named by their blake3 [`Hash`] and named refs, in a
+//!   host directory ([`FsBackend`]) or any other [`Backend`] (such as the
+//!   fault-injecting [`MemBackend`]); writes are atomic and reads verified.
+//! - [`save`] and [`Saver`] turn an engine [`Snapshot`](strata_engine::Snapshot)
+//!   into a Merkle DAG of chunk, file, directory and symlink objects under a
+//!   [`Manifest`]; a `Saver` kept across saves hashes only what changed.
+//! - [`load`] rebuilds a filesystem state from a manifest, checking every
+//!   object: damaged input gives [`Error::Corrupted`], [`Error::Missing`] or
+//!   [`Error::UnsupportedVersion`], never a panic.
+//! - [`format`] documents the byte layout and its versions.
 #![deny(missing_docs)]
+
+mod error;
+mod fingerprint;
+pub mod format;
+mod hash;
+mod load;
+mod save;
+mod store;
+
+pub use error::{Error, Result};
+pub use fingerprint::fingerprint;
+pub use format::{Kind, Manifest};
+pub use hash::{Hash, ParseHashError};
+pub use load::{load, load_with, read_manifest};
+pub use save::{Saver, save};
+pub use store::{Backend, FsBackend, GcStats, MAX_REF_LEN, MemBackend, Store};

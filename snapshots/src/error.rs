@@ -1,0 +1,66 @@
+//! The crate's single error type: every way saving, loading or the store can fail.
+
+use std::io;
+
+use crate::format::Kind;
+use crate::hash::Hash;
+
+/// Every failure of this crate.
+///
+/// "Unsupported version", "corrupted object" and "missing object" are distinct
+/// variants, each naming what it can: a corrupted object is reported with the
+/// kind of object expected and its hash, never as a free-form string.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The object was written by a format version this build cannot read.
+    #[error(
+        "unsupported snapshot format version {found} (this build reads 1..={})",
+        crate::format::CURRENT_VERSION
+    )]
+    UnsupportedVersion {
+        /// The version found in the object header.
+        found: u16,
+    },
+    /// The object's bytes do not match its hash, or they do not decode to a
+    /// valid object of the expected kind.
+    #[error("corrupted {object} object {hash}: {what}")]
+    Corrupted {
+        /// The kind of object that was expected under this hash.
+        object: Kind,
+        /// The object's hash (its address in the store).
+        hash: Hash,
+        /// Which check failed.
+        what: &'static str,
+    },
+    /// An object referenced by the snapshot is not in the store.
+    #[error("missing object {hash}")]
+    Missing {
+        /// The hash of the missing object.
+        hash: Hash,
+    },
+    /// A ref name that is not a plain name (letters, digits, `.`, `_`, `-`; not
+    /// starting with `.`; at most 128 bytes).
+    #[error("invalid ref name {0:?}")]
+    InvalidRefName(String),
+    /// No ref of that name exists.
+    #[error("no ref named {0:?}")]
+    NoSuchRef(String),
+    /// A ref file does not hold a hash.
+    #[error("ref {0:?} is damaged: it does not hold a hash")]
+    BadRef(String),
+    /// The tree does not fit the format's fixed bounds (a directory with too many
+    /// entries, a file with too many chunks, too deep a tree) or the target
+    /// filesystem's limits while loading.
+    #[error("snapshot too large: {0}")]
+    TooLarge(&'static str),
+    /// The engine refused an operation while reading the source tree or
+    /// rebuilding a loaded one.
+    #[error("filesystem engine: {0}")]
+    Engine(#[from] strata_engine::Error),
+    /// The store's backing storage failed.
+    #[error("store I/O: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,130 @@
+//! `Backend`: the storage under a store, and `FsBackend`, a host directory.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where a store keeps its files. Paths are relative, `/`-separated, and made
+/// only of hexadecimal digits, ref names and the fixed folder names `objects`
+/// and `refs`; a backend never sees a path a caller typed.
+///
+/// The store's crash safety rests on [`Backend::write_atomic`]: after it
+/// returns, the file is durable with exactly the bytes given; if it fails or
+/// the machine stops during it, the file is absent (or keeps its old content).
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// Reads at most `limit` bytes of the file at `path`; `None` if absent.
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>>;
+    /// Whether the file exists.
+    fn exists(&self, path: &str) -> io::Result<bool>;
+    /// Replaces the file at `path` with `data`, atomically and durably.
+    fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()>;
+    /// Removes a file; absent is not an error.
+    fn remove(&self, path: &str) -> io::Result<()>;
+    /// The names in folder `dir`, in any order (empty if it does not exist).
+    fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+}
+
+/// Prefix of temporary files; never a valid object or ref name, so listings
+/// can tell them apart (and `gc` removes leftovers of interrupted writes).
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
+
+/// A store kept in a host directory.
+#[derive(Debug)]
+pub struct FsBackend {
+    root: PathBuf,
+}
+
+impl FsBackend {
+    /// A backend over directory `root`, created if missing.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<FsBackend> {
+        let root = root.as_ref().to_path_buf();
+        fs::create_dir_all(&root)?;
+        Ok(FsBackend { root })
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        p.extend(rel.split('/'));
+        p
+    }
+}
+
+/// Makes a rename or a file creation in `dir` durable (POSIX leaves directory
+/// entries unsynced until the directory itself is).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Backend for FsBackend {
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let f = match File::open(self.path(path)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let hint = f.metadata()?.len().min(limit);
+        let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+        f.take(limit).read_to_end(&mut buf)?;
+        Ok(Some(buf))
+    }
+
+    fn exists(&self, path: &str) -> io::Result<bool> {
+        self.path(path).try_exists()
+    }
+
+    fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()> {
+        let full = self.path(path);
+        let dir = full
+            .parent()
+            .ok_or_else(|| io::Error::other("store path without a folder"))?;
+        if !dir.try_exists()? {
+            fs::create_dir_all(dir)?;
+            if let Some(up) = dir.parent() {
+                sync_dir(up)?;
+            }
+        }
+        let tmp = dir.join(format!(
+            "{TEMP_PREFIX}{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &full)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        sync_dir(dir)
+    }
+
+    fn remove(&self, path: &str) -> io::Result<()> {
+        match fs::remove_file(self.path(path)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        let rd = match fs::read_dir(self.path(dir)) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for e in rd {
+            // Names that are not UTF-8 cannot be ours; skip them.
+            if let Ok(name) = e?.file_name().into_string() {
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+}

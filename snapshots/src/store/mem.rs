@@ -1,0 +1,106 @@
+//! `MemBackend`: an in-memory backend that can fail from the N-th write on.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::backend::Backend;
+
+#[derive(Debug, Default)]
+struct State {
+    files: BTreeMap<String, Vec<u8>>,
+    writes: u64,
+    fail_from: Option<u64>,
+}
+
+/// A store backend in memory, for tests: clones share the same files, so a test
+/// can keep one to inspect, damage or break the storage under a store.
+///
+/// With [`MemBackend::fail_from`] set, the N-th write attempt and every later
+/// one fail like a full disk, leaving nothing behind (writes are atomic).
+#[derive(Debug, Clone, Default)]
+pub struct MemBackend {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemBackend {
+    /// An empty backend.
+    pub fn new() -> MemBackend {
+        MemBackend::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes write attempt number `n` (counting from 1 over the backend's life)
+    /// and all later ones fail; `None` heals it.
+    pub fn fail_from(&self, n: Option<u64>) {
+        self.lock().fail_from = n;
+    }
+
+    /// Write attempts so far.
+    pub fn writes(&self) -> u64 {
+        self.lock().writes
+    }
+
+    /// Every file and its content.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        self.lock().files.clone()
+    }
+
+    /// Replaces (or with `None` removes) a file, bypassing fault injection: for
+    /// damaging a store on purpose.
+    pub fn set(&self, path: &str, data: Option<Vec<u8>>) {
+        let mut s = self.lock();
+        match data {
+            Some(d) => s.files.insert(path.to_owned(), d),
+            None => s.files.remove(path),
+        };
+    }
+}
+
+impl Backend for MemBackend {
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let s = self.lock();
+        Ok(s.files.get(path).map(|d| {
+            let n = usize::try_from(limit).unwrap_or(usize::MAX).min(d.len());
+            d[..n].to_vec()
+        }))
+    }
+
+    fn exists(&self, path: &str) -> io::Result<bool> {
+        Ok(self.lock().files.contains_key(path))
+    }
+
+    fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()> {
+        let mut s = self.lock();
+        s.writes += 1;
+        if s.fail_from.is_some_and(|n| s.writes >= n) {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "injected write failure",
+            ));
+        }
+        s.files.insert(path.to_owned(), data.to_vec());
+        Ok(())
+    }
+
+    fn remove(&self, path: &str) -> io::Result<()> {
+        self.lock().files.remove(path);
+        Ok(())
+    }
+
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        let prefix = format!("{dir}/");
+        let s = self.lock();
+        let mut out: Vec<String> = s
+            .files
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter_map(|(k, _)| k[prefix.len()..].split('/').next().map(str::to_owned))
+            .collect();
+        out.dedup();
+        Ok(out)
+    }
+}
