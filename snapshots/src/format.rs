@@ -27,9 +27,11 @@
 //! - symlink: `target: str, meta`.
 //! - manifest: `version: u16, root: hash, parent: Option<hash>, lowers:
 //!   [(fingerprint: hash)], labels: [(key: str, value: str)] sorted by key,
-//!   tick: u64, links: [[path]]` — `links` lists every file with several names
-//!   as the sorted paths (each a list of names from the root) of its names,
-//!   groups sorted by their first path.
+//!   tick: u64, links: [[path]]` — `links` lists every file or symlink with
+//!   several names as the sorted paths (each a list of names from the root) of
+//!   its names, groups sorted by their first path. Hard links live here, not in
+//!   directories, so that linking never changes the hash of an unrelated
+//!   directory.
 //! - `meta` is `perm: u32, atime: u64, mtime: u64` (nanoseconds since the Unix
 //!   epoch). ctime is not part of the format: it records when a change happened
 //!   to this copy, and loading a snapshot is such a change.
@@ -220,7 +222,7 @@ pub struct LowerLayer {
     pub fingerprint: Hash,
 }
 
-/// A file with several names: the paths of all of them, sorted.
+/// A file (or symlink) with several names: the paths of all of them, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkGroup {
     /// Each path is the list of names from the root to the file.

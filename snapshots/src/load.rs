@@ -35,7 +35,11 @@ pub fn load(store: &Store, hash: &Hash) -> Result<Snapshot> {
 }
 
 /// Loads snapshot `hash` into a new upper-only filesystem with `config`, and
-/// returns its state. The configuration's quotas bound the work: a store
+/// returns its state. A snapshot holds the whole merged tree, so no lower
+/// layer is needed; compare the manifest's `lowers` fingerprints with
+/// [`fingerprint`](crate::fingerprint) to tell whether a lower layer is the
+/// one the snapshot was taken over. Change times (ctime) are not saved: the
+/// loaded objects get the time of loading from `config`'s clock. The configuration's quotas bound the work: a store
 /// holding a hostile DAG (say, a directory listing the same huge subtree a
 /// thousand times) fails with `TooLarge` once the tree outgrows them.
 pub fn load_with(store: &Store, hash: &Hash, config: Config) -> Result<Snapshot> {

@@ -343,6 +343,9 @@ fn hash_dir(st: &mut State, store: &Store, snap: &Snapshot, ino: Ino) -> Result<
     )
 }
 
+// Chunks are cut at the engine's chunk size, which the format must allow.
+const _: () = assert!(CHUNK_SIZE as usize <= format::MAX_CHUNK_LEN);
+
 /// How much file data is read at once while saving.
 const READ_BUF: usize = 64 * CHUNK_SIZE as usize;
 

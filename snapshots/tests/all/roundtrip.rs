@@ -153,8 +153,18 @@ proptest! {
     /// Generated trees round-trip, and a `Saver` kept across two batches of
     /// changes gives exactly what a fresh full save gives.
     #[test]
-    fn generated_trees_round_trip(first in ops(), second in ops()) {
-        let mut fs = new_fs();
+    fn generated_trees_round_trip(first in ops(), second in ops(), over_lower in any::<bool>()) {
+        let host = tempfile::tempdir().unwrap();
+        let mut fs = if over_lower {
+            std::fs::create_dir_all(host.path().join("d/e")).unwrap();
+            std::fs::write(host.path().join("d/a"), b"lower d/a").unwrap();
+            std::fs::write(host.path().join("d/e/a"), vec![1u8; 9000]).unwrap();
+            std::fs::write(host.path().join("b"), b"lower b").unwrap();
+            let lower = std::sync::Arc::new(strata_engine::HostLower::open(host.path()).unwrap());
+            Fs::with_lower(lower, strata_engine::Config::default()).unwrap()
+        } else {
+            new_fs()
+        };
         let store = Store::with_backend(MemBackend::new());
         let mut saver = Saver::new();
         for batch in [&first, &second] {
