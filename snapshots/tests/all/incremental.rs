@@ -135,7 +135,8 @@ fn over_a_lower_layer() {
     let m = strata_snapshots::read_manifest(&store, &h0).unwrap();
     assert_eq!(m.lowers.len(), 1);
 
-    let steps: Vec<Box<dyn Fn(&mut strata_engine::Fs)>> = vec![
+    type Step = Box<dyn Fn(&mut strata_engine::Fs)>;
+    let steps: Vec<Step> = vec![
         Box::new(|fs| write(fs, "lib/deep/b", 4096, b"patched")),
         Box::new(|fs| {
             let root = fs.open_root().unwrap();
