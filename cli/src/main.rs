@@ -1,27 +1,37 @@
 //! `strata`: run WASI guests over an overlay filesystem and manage snapshots.
 
+mod cache;
 mod demo;
+mod run;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: strata <command>
+use clap::{Parser, Subcommand};
 
-commands:
-  demo    run the built-in demonstration over a bundled tree";
+/// Run WebAssembly guests over a copy-on-write overlay of host directories.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a WASI command module; host directories are never modified.
+    Run(run::RunArgs),
+    /// Show the overlay engine at work over a bundled tree (no arguments needed).
+    Demo,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("demo") => demo::run(),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(anyhow::anyhow!("unknown command `{other}`\n\n{USAGE}")),
-        None => Err(anyhow::anyhow!("no command given\n\n{USAGE}")),
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Demo => demo::run().map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("strata: {e:#}");
             ExitCode::FAILURE

@@ -203,6 +203,15 @@ impl Fs {
         }
     }
 
+    /// `NotFound` if directory `dir` was removed (it may still be open): POSIX
+    /// forbids creating entries in a removed directory.
+    pub(crate) fn check_dir_alive(&self, dir: Ino) -> Result<()> {
+        match self.tree.inodes.get(&dir) {
+            Some(i) if i.meta.nlink == 0 => Err(Error::NotFound),
+            _ => Ok(()),
+        }
+    }
+
     /// The next timestamp; advances the logical tick.
     pub(crate) fn now(&mut self) -> Timestamp {
         let t = self.shared.config.clock.now(self.tree.tick);

@@ -24,6 +24,7 @@
 pub mod fixture;
 pub mod guests;
 pub mod oracle;
+pub mod strata;
 pub mod tree;
 
 pub use guests::{

@@ -180,7 +180,7 @@ pub fn engine() -> &'static Engine {
 }
 
 /// Compiles `wasm` once per process.
-fn module(wasm: &[u8]) -> Module {
+pub fn module(wasm: &[u8]) -> Module {
     static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Module>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache.lock().unwrap_or_else(|poison| poison.into_inner());

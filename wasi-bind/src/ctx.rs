@@ -1,7 +1,9 @@
 //! The per-guest context and its builder, in the style of wasmtime-wasi's `WasiCtxBuilder`.
 
+use strata_engine::{Fs, Snapshot};
+
 use crate::clocks::{ClockPolicy, Clocks};
-use crate::fdtable::FdTable;
+use crate::fdtable::{Descriptor, FdTable, FsFd};
 use crate::rng::{RandomPolicy, RandomSource};
 use crate::stdio::{HostStream, OutputCapture, OutputSink, StdinSource};
 
@@ -70,9 +72,29 @@ pub struct StrataCtxBuilder {
     cputime_clocks: bool,
     random: RandomPolicy,
     limits: Limits,
+    mounts: Vec<Mount>,
+}
+
+/// A filesystem mounted at a guest path (a preopen).
+#[derive(Debug)]
+pub(crate) struct Mount {
+    pub(crate) guest: String,
+    pub(crate) fs: Fs,
 }
 
 impl StrataCtxBuilder {
+    /// Mounts `fs` at `guest_path` as a preopened directory (fds 3, 4, … in the
+    /// order given). Build `fs` over a host directory with
+    /// `strata_engine::HostLower` for an overlay, or empty for a memory directory;
+    /// a filesystem configured `read_only` refuses every change.
+    pub fn preopen(&mut self, guest_path: impl AsRef<str>, fs: Fs) -> &mut Self {
+        self.mounts.push(Mount {
+            guest: guest_path.as_ref().to_owned(),
+            fs,
+        });
+        self
+    }
+
     /// A builder with the defaults above.
     pub fn new() -> Self {
         Self::default()
@@ -208,18 +230,38 @@ impl StrataCtxBuilder {
             OutputSpec::Inherit => OutputSink::Inherit(host),
             OutputSpec::Capture(c) => OutputSink::Capture(c),
         };
+        let mut fds = FdTable::with_stdio(
+            stdin,
+            sink(b.stdout, HostStream::Stdout),
+            sink(b.stderr, HostStream::Stderr),
+            b.limits.max_fds,
+        );
+        let mut mounts = b.mounts;
+        for (i, m) in mounts.iter_mut().enumerate() {
+            // A mount that does not fit the fd table, or whose root cannot be
+            // opened (a zero handle limit), gets no preopen fd: the guest then sees
+            // fewer preopens, never a half-installed one.
+            if fds.len() >= b.limits.max_fds as usize {
+                break;
+            }
+            let Ok(handle) = m.fs.open_root() else {
+                continue;
+            };
+            let fd = FsFd {
+                mount: i,
+                handle,
+                preopen: Some(m.guest.clone()),
+            };
+            let _ = fds.push(Descriptor::Fs(fd));
+        }
         StrataCtx {
             args: b.args,
             env: b.env,
-            fds: FdTable::with_stdio(
-                stdin,
-                sink(b.stdout, HostStream::Stdout),
-                sink(b.stderr, HostStream::Stderr),
-                b.limits.max_fds,
-            ),
+            fds,
             clocks: Clocks::new(b.clock, b.cputime_clocks),
             random: RandomSource::new(b.random),
             limits: b.limits,
+            mounts,
         }
     }
 }
@@ -236,9 +278,46 @@ pub struct StrataCtx {
     pub(crate) clocks: Clocks,
     pub(crate) random: RandomSource,
     pub(crate) limits: Limits,
+    pub(crate) mounts: Vec<Mount>,
 }
 
 impl StrataCtx {
+    /// The filesystem mounted at `guest_path`.
+    pub fn fs(&self, guest_path: &str) -> Option<&Fs> {
+        self.mounts
+            .iter()
+            .find(|m| m.guest == guest_path)
+            .map(|m| &m.fs)
+    }
+
+    /// The filesystem mounted at `guest_path`, mutably (to restore a snapshot
+    /// between runs, say).
+    pub fn fs_mut(&mut self, guest_path: &str) -> Option<&mut Fs> {
+        self.mounts
+            .iter_mut()
+            .find(|m| m.guest == guest_path)
+            .map(|m| &mut m.fs)
+    }
+
+    /// The current state of every mount, as (guest path, snapshot) pairs: O(1)
+    /// per mount.
+    pub fn snapshot(&self) -> Vec<(String, Snapshot)> {
+        self.mounts
+            .iter()
+            .map(|m| (m.guest.clone(), m.fs.snapshot()))
+            .collect()
+    }
+
+    /// Restores each mount named in `snaps` to its snapshot: O(1) per mount.
+    /// Open fds stay open; one whose object the snapshot lacks fails with EBADF.
+    pub fn restore(&mut self, snaps: &[(String, Snapshot)]) {
+        for (guest, snap) in snaps {
+            if let Some(fs) = self.fs_mut(guest) {
+                fs.restore(snap);
+            }
+        }
+    }
+
     /// Shorthand for [`StrataCtxBuilder::new`].
     pub fn builder() -> StrataCtxBuilder {
         StrataCtxBuilder::new()

@@ -18,11 +18,11 @@ pub fn from_engine(e: &Error) -> Errno {
         Error::NotDir => Errno::Notdir,
         Error::IsDir => Errno::Isdir,
         Error::NotEmpty => Errno::Notempty,
-        // WASI's own errno for "outside the capability": the guest asked for a path
-        // its preopen does not grant. (wasmtime-wasi surfaces cap-std's EPERM here;
-        // NOTCAPABLE is what the witx spec reserves for it and what wasi-libc
-        // reports as ENOTCAPABLE.)
-        Error::Escape => Errno::Notcapable,
+        // A path leaving its preopen: wasmtime-wasi on a real directory answers
+        // EPERM (cap-std's "a path led outside of the filesystem" is a permission
+        // error, and wasi:filesystem names it `not-permitted`). Guests must print
+        // the same under both, so EPERM it is.
+        Error::Escape => Errno::Perm,
         Error::Loop => Errno::Loop,
         Error::NameTooLong => Errno::Nametoolong,
         // A NUL inside a name can never be a valid path on any host: EINVAL, as
@@ -36,7 +36,9 @@ pub fn from_engine(e: &Error) -> Errno {
         Error::NoSpace => Errno::Nospc,
         // Per-context fd cap: EMFILE (per process), not ENFILE (system-wide).
         Error::TooManyOpen => Errno::Mfile,
-        Error::ReadOnly => Errno::Rofs,
+        // A mutation on a read-only mount (`--ro-dir`): wasmtime-wasi refuses
+        // those with `not-permitted`, i.e. EPERM.
+        Error::ReadOnly => Errno::Perm,
         Error::TooBig => Errno::Fbig,
         Error::NotPermitted => Errno::Perm,
         Error::CrossDevice => Errno::Xdev,

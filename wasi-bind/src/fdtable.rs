@@ -2,8 +2,21 @@
 
 use std::collections::BTreeMap;
 
+use strata_engine::Handle;
+
 use crate::abi::{Errno, eventrwflags, eventtype};
 use crate::stdio::{OutputSink, StdinSource};
+
+/// A guest fd over an engine open-file description.
+#[derive(Debug)]
+pub(crate) struct FsFd {
+    /// Index of the mount (preopened filesystem) the description belongs to.
+    pub(crate) mount: usize,
+    /// The description; cloned only for the duration of a call.
+    pub(crate) handle: Handle,
+    /// The guest path, for the fds installed as preopens.
+    pub(crate) preopen: Option<String>,
+}
 
 /// What one guest fd refers to.
 ///
@@ -18,6 +31,8 @@ pub(crate) enum Descriptor {
     Stdout(OutputSink),
     /// fd 2 as configured by the builder.
     Stderr(OutputSink),
+    /// A file or directory of a mounted filesystem.
+    Fs(FsFd),
 }
 
 /// What `poll_oneoff` reports for a ready fd subscription.
@@ -54,6 +69,12 @@ impl Descriptor {
             }
             (Descriptor::Stdout(_) | Descriptor::Stderr(_), eventtype::FD_WRITE) => Ok(Readiness {
                 nbytes: 1,
+                flags: 0,
+            }),
+            // Regular files never block (POSIX); wasmtime-wasi reports them ready
+            // without a byte count as well.
+            (Descriptor::Fs(_), eventtype::FD_READ | eventtype::FD_WRITE) => Ok(Readiness {
+                nbytes: 0,
                 flags: 0,
             }),
             _ => Err(Errno::Badf),
@@ -95,10 +116,6 @@ impl FdTable {
 
     /// Installs `d` at the lowest free number (POSIX `open` semantics); EMFILE at
     /// the cap.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "path_open and preopens will call it")
-    )]
     pub(crate) fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
         if self.entries.len() >= self.max_fds as usize {
             return Err(Errno::Mfile);
@@ -115,13 +132,25 @@ impl FdTable {
         Ok(fd)
     }
 
+    /// Moves `from` onto `to` (both must be open, as in wasmtime-wasi); returns the
+    /// descriptor `to` held, for the caller to close.
+    pub(crate) fn renumber(&mut self, from: u32, to: u32) -> Result<Option<Descriptor>, Errno> {
+        if !self.entries.contains_key(&from) || !self.entries.contains_key(&to) {
+            return Err(Errno::Badf);
+        }
+        if from == to {
+            return Ok(None);
+        }
+        let moved = self.entries.remove(&from).ok_or(Errno::Badf)?;
+        Ok(self.entries.insert(to, moved))
+    }
+
     /// Removes and returns `fd`'s descriptor, or EBADF.
     pub(crate) fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
         self.entries.remove(&fd).ok_or(Errno::Badf)
     }
 
     /// How many fds are open.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for fd-count limits and stats"))]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

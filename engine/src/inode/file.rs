@@ -170,7 +170,11 @@ impl FileData {
                     let n = (stop - pos) as usize;
                     let within = (pos - cstart) as usize;
                     let have = chunk.len().saturating_sub(within).min(n);
-                    out[..have].copy_from_slice(&chunk[within..within + have]);
+                    // A stored chunk may end before the file does (a later
+                    // write grew the file past it): then `within` can pass its end.
+                    if have > 0 {
+                        out[..have].copy_from_slice(&chunk[within..within + have]);
+                    }
                     out[have..n].fill(0);
                     pos = stop;
                 }

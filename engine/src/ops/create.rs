@@ -17,6 +17,7 @@ impl Fs {
             return Err(Error::Exists);
         }
         let name = r.name.ok_or(Error::Exists)?;
+        self.check_dir_alive(r.parent)?;
         self.copy_up(r.parent)?;
         self.reserve(1, 0)?;
         let now = self.now();
@@ -56,6 +57,7 @@ impl Fs {
         if r.dir_required {
             return Err(Error::NotFound);
         }
+        self.check_dir_alive(r.parent)?;
         self.copy_up(r.parent)?;
         self.reserve(1, target.len() as u64)?;
         let now = self.now();

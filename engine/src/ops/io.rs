@@ -57,9 +57,12 @@ impl Fs {
     /// Writes the concatenation of `data` at the handle's offset (at the end of
     /// file if the description has `append`) and advances the offset.
     pub fn write(&mut self, h: &Handle, data: &[&[u8]]) -> Result<usize> {
-        let (offset, append, ino) = {
+        // Checked before the size is looked up, so that a dead handle is
+        // `BadHandle` here as in `pwrite`.
+        let ino = self.writable_file(h)?;
+        let (offset, append) = {
             let o = h.borrow();
-            (o.offset, o.flags.append, o.ino)
+            (o.offset, o.flags.append)
         };
         let at = if append {
             self.view().stat(ino)?.size
@@ -72,12 +75,20 @@ impl Fs {
     }
 
     /// Writes at `offset` without moving the handle's offset.
+    ///
+    /// On a description with `append`, the data goes to the end of file whatever
+    /// `offset` says, as on Linux (pwrite(2), BUGS) and so under wasmtime-wasi.
     pub fn pwrite(&mut self, h: &Handle, data: &[&[u8]], offset: u64) -> Result<usize> {
         let ino = self.writable_file(h)?;
         let total: usize = data.iter().map(|d| d.len()).sum();
         if total == 0 {
             return Ok(0);
         }
+        let offset = if h.borrow().flags.append {
+            self.view().stat(ino)?.size
+        } else {
+            offset
+        };
         self.copy_up(ino)?;
         let budget = self.byte_budget();
         let max = self.shared.config.max_file_size;
@@ -124,6 +135,10 @@ impl Fs {
     /// Sets the file's size (POSIX `ftruncate`): shrinking discards data,
     /// growing adds a hole.
     pub fn set_len(&mut self, h: &Handle, len: u64) -> Result<()> {
+        // POSIX ftruncate: a descriptor not open for writing is EINVAL.
+        if !h.borrow().writable && h.borrow().kind == FileType::File {
+            return Err(Error::Invalid("not open for writing"));
+        }
         let ino = self.writable_file(h)?;
         if len > self.shared.config.max_file_size {
             return Err(Error::TooBig);
@@ -142,6 +157,10 @@ impl Fs {
     /// `posix_fallocate`); the new range reads as zeros.
     pub fn allocate(&mut self, h: &Handle, offset: u64, len: u64) -> Result<()> {
         let ino = self.writable_file(h)?;
+        // POSIX posix_fallocate: a zero length is EINVAL.
+        if len == 0 {
+            return Err(Error::Invalid("zero-length allocation"));
+        }
         let end = offset.checked_add(len).ok_or(Error::TooBig)?;
         if self.view().stat(ino)?.size < end {
             self.set_len(h, end)?;
@@ -164,10 +183,9 @@ impl Fs {
 
     fn writable_file(&self, h: &Handle) -> Result<crate::inode::Ino> {
         let o = h.borrow();
-        if o.kind == FileType::Dir {
-            return Err(Error::IsDir);
-        }
-        if !o.writable {
+        // A directory is never open for writing: POSIX write and ftruncate say
+        // EBADF (EISDIR is not theirs to give).
+        if !o.writable || o.kind == FileType::Dir {
             return Err(Error::BadHandle);
         }
         self.check_writable_fs()?;

@@ -30,6 +30,7 @@ impl Fs {
         if dst.dir_required {
             return Err(Error::NotFound);
         }
+        self.check_dir_alive(dst.parent)?;
         self.copy_up(dst.parent)?;
         self.copy_up(sino)?;
         let now = self.now();

@@ -82,7 +82,12 @@ impl Fs {
                 }
                 match kind {
                     FileType::Symlink => return Err(Error::Loop),
-                    FileType::Dir if opts.write || opts.truncate => return Err(Error::IsDir),
+                    // POSIX open: EISDIR also for O_CREAT without O_DIRECTORY.
+                    FileType::Dir
+                        if opts.write || opts.truncate || (opts.create && !opts.directory) =>
+                    {
+                        return Err(Error::IsDir);
+                    }
                     FileType::File if opts.directory => return Err(Error::NotDir),
                     _ => {}
                 }
@@ -152,6 +157,7 @@ impl Fs {
     /// `name` does not exist in `parent`.
     pub(crate) fn create_file(&mut self, parent: Ino, name: Name, perm: u32) -> Result<Ino> {
         self.check_writable_fs()?;
+        self.check_dir_alive(parent)?;
         self.copy_up(parent)?;
         self.reserve(1, 0)?;
         let now = self.now();

@@ -58,12 +58,12 @@ impl Fs {
         }
         let after = match cookie {
             0..=2 => None,
-            c => Some(
-                o.cursor
-                    .name_for(c)
-                    .ok_or(Error::Invalid("unknown readdir cookie"))?
-                    .clone(),
-            ),
+            // A cookie this description never handed out is past the end, as
+            // for an offset beyond a directory's size: the listing is over.
+            c => match o.cursor.name_for(c) {
+                Some(n) => Some(n.clone()),
+                None => return Ok(()),
+            },
         };
         let cursor = &mut o.cursor;
         view.list(dir, after.as_ref(), &mut |e| {

@@ -23,6 +23,7 @@ impl Fs {
         let sname = src.name.clone().ok_or(Error::Busy)?;
         let dst = self.resolve_at(to_base, to, false)?;
         let dname = dst.name.clone().ok_or(Error::Busy)?;
+        self.check_dir_alive(dst.parent)?;
         if sino == self.tree.root {
             return Err(Error::Busy);
         }

@@ -1,7 +1,8 @@
-//! `fd_*` functions over the fd table; for now they serve stdio only.
+//! The `fd_*` functions shared by stdio and engine fds; engine-only ones are in
+//! `files.rs`.
 //!
-//! Each function matches on [`Descriptor`]: the filesystem functions plug in by
-//! adding the engine-backed variants there and answering in each `match`.
+//! Each function matches on [`Descriptor`], so a new kind of fd cannot be
+//! forgotten here.
 
 use wasmtime::{Caller, Linker};
 
@@ -23,6 +24,7 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
                         write_gather(mem, sink, u(iovs), u(n))?
                     }
                     Descriptor::Stdin(_) => return Err(Errno::Badf.into()),
+                    Descriptor::Fs(_) => super::files::write(ctx, mem, u(fd), u(iovs), u(n))?,
                 };
                 mem.write_u32(u(out), written)
             }))
@@ -39,6 +41,7 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
                         scatter(mem, &iovs, |buf| src.read(buf))?
                     }
                     Descriptor::Stdout(_) | Descriptor::Stderr(_) => return Err(Errno::Badf.into()),
+                    Descriptor::Fs(_) => super::files::read(ctx, mem, u(fd), u(iovs), u(n))?,
                 };
                 mem.write_u32(u(out), read)
             }))
@@ -46,11 +49,11 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
     )?;
     linker.func_wrap(MODULE, "fd_close", move |mut c: Caller<'_, T>, fd: i32| {
         // Closing stdio is allowed, as in POSIX; the number becomes free for reuse.
+        let ctx = get(c.data_mut());
         finish(
-            get(c.data_mut())
-                .fds
+            ctx.fds
                 .remove(u(fd))
-                .map(drop)
+                .map(|d| super::files::close(ctx, d))
                 .map_err(Into::into),
         )
     })?;
@@ -65,6 +68,7 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
                     Descriptor::Stdout(s) | Descriptor::Stderr(s) => {
                         stdio_fdstat(s.filetype(), rights::FD_WRITE)
                     }
+                    Descriptor::Fs(f) => super::files::fdstat(&f.handle, f.preopen.is_some()),
                 };
                 mem.write(u(out), &stat)
             }))
@@ -73,19 +77,21 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
     linker.func_wrap(
         MODULE,
         "fd_seek",
-        move |mut c: Caller<'_, T>, fd: i32, _offset: i64, how: i32, _out: i32| {
-            finish((|| -> CallResult<()> {
+        move |mut c: Caller<'_, T>, fd: i32, offset: i64, how: i32, out: i32| {
+            finish(with_memory(&mut c, get, |ctx, mem| {
                 // The enum argument is decoded before the fd is looked at.
                 if u(how) > u32::from(whence::END) {
                     return Err(Errno::Inval.into());
                 }
-                match get(c.data_mut()).fds.get(u(fd))? {
+                let pos = match ctx.fds.get(u(fd))? {
                     // A stream cannot seek (POSIX ESPIPE, as wasmtime-wasi answers).
                     Descriptor::Stdin(_) | Descriptor::Stdout(_) | Descriptor::Stderr(_) => {
-                        Err(Errno::Spipe.into())
+                        return Err(Errno::Spipe.into());
                     }
-                }
-            })())
+                    Descriptor::Fs(_) => super::files::seek(ctx, u(fd), offset, u(how) as u8)?,
+                };
+                mem.write_u64(u(out), pos)
+            }))
         },
     )?;
     Ok(())
@@ -138,7 +144,7 @@ fn write_gather(
 
 /// Fills the `iovec` buffers in order from `read` until one comes back short;
 /// returns the bytes read. Errors after some bytes were read become a short count.
-fn scatter(
+pub(crate) fn scatter(
     mem: &mut GuestMemory<'_>,
     iovs: &[crate::abi::Iovec],
     mut read: impl FnMut(&mut [u8]) -> CallResult<usize>,

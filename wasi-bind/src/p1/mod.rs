@@ -3,9 +3,12 @@
 mod args;
 mod clock;
 mod fd;
+mod files;
+mod path;
 mod poll;
 mod proc;
 mod random;
+mod readdir;
 mod sched;
 mod sock;
 
@@ -46,6 +49,8 @@ pub fn add_to_linker<T: 'static>(
     args::add(linker, get)?;
     clock::add(linker, get)?;
     fd::add(linker, get)?;
+    files::add(linker, get)?;
+    path::add(linker, get)?;
     poll::add(linker, get)?;
     proc::add(linker, get)?;
     random::add(linker, get)?;
