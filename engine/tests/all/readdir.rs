@@ -135,7 +135,14 @@ fn rewind_keeps_old_cookies_meaningful() {
     })
     .unwrap();
     assert_eq!(again, ["sub"]);
-    assert!(e.fs.readdir(&h, 9_999, &mut |_| true).is_err());
+    // A cookie never handed out is past the end: nothing more to list.
+    let mut more = 0;
+    e.fs.readdir(&h, 9_999, &mut |_| {
+        more += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(more, 0);
     e.fs.close(h);
 }
 
