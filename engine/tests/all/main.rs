@@ -3,6 +3,7 @@
 mod common;
 mod escape;
 mod limits;
+mod model;
 mod overlay;
 mod readdir;
 mod semantics;
