@@ -9,7 +9,7 @@ use imbl::{OrdMap, OrdSet};
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::inode::{Body, Dir, FileData, FileType, Ino, Inode, InodeRef, Meta};
+use crate::inode::{Body, Dir, FileData, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
 use crate::layer::Lower;
 use crate::ofd::Handle;
 use crate::overlay::{Node, View};
@@ -50,6 +50,7 @@ impl Fs {
         let root = Inode {
             meta: Meta::new(0o755, 2, now),
             body: Body::Dir(Dir::new(UPPER_ROOT, false)),
+            generation: fresh_gen(),
         };
         let tree = Tree {
             inodes: OrdMap::unit(UPPER_ROOT, InodeRef(Arc::new(root))),
@@ -87,6 +88,7 @@ impl Fs {
         let inode = Inode {
             meta,
             body: Body::Dir(Dir::new(root, true)),
+            generation: 0,
         };
         let tree = Tree {
             inodes: OrdMap::unit(root, InodeRef(Arc::new(inode))),
@@ -108,28 +110,26 @@ impl Fs {
         })
     }
 
-    /// A filesystem starting from `snap`, with no open handles. O(1).
+    /// A filesystem starting from `snap`, with no open handles. O(1), plus the
+    /// files the snapshot holds only because they were open when it was taken
+    /// (nothing can reach them here, so they are released).
     pub fn from_snapshot(snap: &Snapshot) -> Fs {
-        Fs {
+        let mut fs = Fs {
             tree: snap.tree.clone(),
             shared: snap.shared.clone(),
             open: HashMap::new(),
             open_total: 0,
-        }
+        };
+        fs.release_unheld_orphans();
+        fs
     }
 
-    /// The current state as an immutable value. O(1) unless files are held open
-    /// after being unlinked (those are left out: nothing can reach them).
+    /// The current state as an immutable value. O(1). Files unlinked while open
+    /// are part of it, so restoring it here gives their handles their data
+    /// back; a filesystem forked from it releases them.
     pub fn snapshot(&self) -> Snapshot {
-        let mut tree = self.tree.clone();
-        for ino in self.tree.orphans.iter() {
-            if let Some(inode) = tree.inodes.remove(ino) {
-                tree.bytes -= inode.charged_bytes();
-            }
-        }
-        tree.orphans = OrdSet::new();
         Snapshot {
-            tree,
+            tree: self.tree.clone(),
             shared: self.shared.clone(),
         }
     }
@@ -141,12 +141,34 @@ impl Fs {
         self.shared = snap.shared.clone();
         // Objects unlinked in the restored state but open here stay reachable
         // through their handles and must be released on last close.
-        for ino in self.open.keys() {
-            if let Some(i) = self.tree.inodes.get(ino)
-                && i.meta.nlink == 0
+        let held: Vec<Ino> = self.open.keys().copied().collect();
+        for ino in held {
+            if self
+                .tree
+                .inodes
+                .get(&ino)
+                .is_some_and(|i| i.meta.nlink == 0)
             {
-                self.tree.orphans.insert(*ino);
+                self.tree.orphans.insert(ino);
             }
+        }
+        self.release_unheld_orphans();
+    }
+
+    /// Frees unlinked inodes that no handle of this filesystem holds.
+    fn release_unheld_orphans(&mut self) {
+        if self.tree.orphans.is_empty() {
+            return;
+        }
+        let unheld: Vec<Ino> = self
+            .tree
+            .orphans
+            .iter()
+            .filter(|i| !self.open.contains_key(i))
+            .copied()
+            .collect();
+        for ino in unheld {
+            self.free(ino);
         }
     }
 
@@ -182,16 +204,21 @@ impl Fs {
         if b.kind != FileType::Dir {
             return Err(Error::NotDir);
         }
-        self.check_live(b.ino)?;
+        self.check_live(b.ino, b.generation)?;
         resolve(&self.view(), &self.shared.config, b.ino, path, follow)
     }
 
-    /// `BadHandle` if `ino` no longer exists (a handle kept across a restore).
-    pub(crate) fn check_live(&self, ino: Ino) -> Result<()> {
+    /// `BadHandle` unless the object a handle was opened on (`ino` of
+    /// generation `generation`) exists in the current state. After a restore, an inode
+    /// number may name a different object than it did when the handle was
+    /// opened; the generation tells them apart.
+    pub(crate) fn check_live(&self, ino: Ino, generation: u64) -> Result<()> {
         match self.view().node(ino) {
-            Ok(Node::Upper(_)) => Ok(()),
-            Ok(Node::Lower(l)) => l.stat(ino).map(|_| ()).map_err(|_| Error::BadHandle),
-            Err(_) => Err(Error::BadHandle),
+            Ok(Node::Upper(i)) if i.generation == generation => Ok(()),
+            Ok(Node::Lower(l)) if generation == 0 => {
+                l.stat(ino).map(|_| ()).map_err(|_| Error::BadHandle)
+            }
+            _ => Err(Error::BadHandle),
         }
     }
 
@@ -239,7 +266,13 @@ impl Fs {
             mtime: s.mtime,
             ctime: s.ctime,
         };
-        let inode = Inode { meta, body };
+        // Generation 0: the same object as the lower one, so handles opened on
+        // it before the copy-up stay valid.
+        let inode = Inode {
+            meta,
+            body,
+            generation: 0,
+        };
         self.reserve(1, inode.charged_bytes())?;
         self.tree.bytes += inode.charged_bytes();
         self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));

@@ -28,6 +28,9 @@ pub struct FdFlags {
 #[derive(Debug)]
 pub struct OpenFile {
     pub(crate) ino: Ino,
+    /// Generation of the inode when opened (0 for a lower object): see
+    /// `Fs::check_live`.
+    pub(crate) generation: u64,
     pub(crate) kind: FileType,
     pub(crate) readable: bool,
     pub(crate) writable: bool,

@@ -88,6 +88,16 @@ impl InodeRef {
 pub(crate) struct Inode {
     pub(crate) meta: Meta,
     pub(crate) body: Body,
+    /// Which object this is, beyond its number: unique per object created in
+    /// this process, 0 for objects that come from a lower layer. Never
+    /// observable, never saved, so it costs determinism nothing.
+    pub(crate) generation: u64,
+}
+
+/// A generation for a newly created object.
+pub(crate) fn fresh_gen() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Inode {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::fs::Fs;
-use crate::inode::{Body, Dir, Entry, FileType, Inode, Meta};
+use crate::inode::{Body, Dir, Entry, FileType, Inode, Meta, fresh_gen};
 use crate::ofd::Handle;
 
 impl Fs {
@@ -26,6 +26,7 @@ impl Fs {
         let ino = self.insert_new(Inode {
             meta: Meta::new(perm, 2, now),
             body: Body::Dir(Dir::new(r.parent, false)),
+            generation: fresh_gen(),
         });
         let parent = self.inode_mut(r.parent);
         parent.meta.nlink += 1;
@@ -64,6 +65,7 @@ impl Fs {
         let ino = self.insert_new(Inode {
             meta: Meta::new(0o777, 1, now),
             body: Body::Symlink(Arc::from(target)),
+            generation: fresh_gen(),
         });
         if let Some(d) = self.inode_mut(r.parent).dir_mut() {
             d.entries.insert(name, Entry::Node(ino, FileType::Symlink));

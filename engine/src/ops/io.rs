@@ -40,9 +40,9 @@ impl Fs {
 
     /// Reads at `offset` without moving the handle's offset.
     pub fn pread(&self, h: &Handle, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let (ino, kind, readable) = {
+        let (ino, kind, readable, generation) = {
             let o = h.borrow();
-            (o.ino, o.kind, o.readable)
+            (o.ino, o.kind, o.readable, o.generation)
         };
         if kind == FileType::Dir {
             return Err(Error::IsDir);
@@ -50,7 +50,7 @@ impl Fs {
         if !readable {
             return Err(Error::BadHandle);
         }
-        self.check_live(ino)?;
+        self.check_live(ino, generation)?;
         self.view().read(ino, offset, buf)
     }
 
@@ -170,15 +170,15 @@ impl Fs {
 
     /// Replaces the description's status flags (seen by every handle sharing it).
     pub fn set_flags(&mut self, h: &Handle, flags: FdFlags) -> Result<()> {
-        let ino = h.borrow().ino;
-        self.check_live(ino)?;
+        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+        self.check_live(ino, generation)?;
         h.borrow_mut().flags = flags;
         Ok(())
     }
 
     /// Flushes the object (a no-op check: the upper layer lives in memory).
     pub fn sync(&self, h: &Handle) -> Result<()> {
-        self.check_live(h.borrow().ino)
+        self.check_live(h.borrow().ino, h.borrow().generation)
     }
 
     fn writable_file(&self, h: &Handle) -> Result<crate::inode::Ino> {
@@ -189,7 +189,7 @@ impl Fs {
             return Err(Error::BadHandle);
         }
         self.check_writable_fs()?;
-        self.check_live(o.ino)?;
+        self.check_live(o.ino, o.generation)?;
         Ok(o.ino)
     }
 }

@@ -21,8 +21,8 @@ pub enum SetTime {
 impl Fs {
     /// Metadata of the object behind a handle.
     pub fn stat(&self, h: &Handle) -> Result<Stat> {
-        let ino = h.borrow().ino;
-        self.check_live(ino)?;
+        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+        self.check_live(ino, generation)?;
         self.view().stat(ino)
     }
 
@@ -34,8 +34,8 @@ impl Fs {
 
     /// Sets the access and modification times of the object behind a handle.
     pub fn set_times(&mut self, h: &Handle, atime: SetTime, mtime: SetTime) -> Result<()> {
-        let ino = h.borrow().ino;
-        self.check_live(ino)?;
+        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+        self.check_live(ino, generation)?;
         self.set_times_ino(ino, atime, mtime)
     }
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::fs::Fs;
-use crate::inode::{Body, Entry, FileData, FileType, Ino, Inode, Meta};
+use crate::inode::{Body, Entry, FileData, FileType, Ino, Inode, Meta, fresh_gen};
 use crate::name::Name;
 use crate::ofd::{Cursor, FdFlags, Handle, OpenFile};
 
@@ -140,8 +140,10 @@ impl Fs {
         }
         self.open_total += 1;
         *self.open.entry(ino).or_insert(0) += 1;
+        let generation = self.tree.inodes.get(&ino).map_or(0, |i| i.generation);
         Ok(Rc::new(RefCell::new(OpenFile {
             ino,
+            generation,
             kind,
             readable,
             writable,
@@ -164,6 +166,7 @@ impl Fs {
         let ino = self.insert_new(Inode {
             meta: Meta::new(perm, 1, now),
             body: Body::File(FileData::default()),
+            generation: fresh_gen(),
         });
         let p = self.inode_mut(parent);
         if let Some(d) = p.dir_mut() {

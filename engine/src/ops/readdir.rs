@@ -33,7 +33,7 @@ impl Fs {
             return Err(Error::NotDir);
         }
         let dir = o.ino;
-        self.check_live(dir)?;
+        self.check_live(dir, o.generation)?;
         let view = self.view();
         if cookie == 0
             && !f(Dirent {
