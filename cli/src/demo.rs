@@ -1,10 +1,21 @@
-//! `strata demo`: the overlay engine at work over a bundled tree, no arguments.
+//! `strata demo`: a bundled guest run over a bundled tree, no arguments needed.
+//!
+//! Shows the main job end to end: the guest changes a read-only host tree through
+//! the overlay, the host tree stays untouched, the result is an O(1) snapshot,
+//! and forks of that snapshot run the guest again from any state.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
-use strata_engine::{Config, Fs, HostLower, OpenOptions, VirtualClock};
+use strata_engine::{Config, FileType, Fs, HostLower, Snapshot, VirtualClock};
+use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use wasmtime::{Linker, Module, Store};
+
+use crate::run::wt;
+
+/// The bundled guest (source: `cli/demo/demo_guest.c`).
+const GUEST: &[u8] = include_bytes!("../demo/demo_guest.wasm");
 
 /// The bundled lower tree: (path, contents); directories are implied.
 const TREE: &[(&str, &str)] = &[
@@ -18,6 +29,36 @@ const TREE: &[(&str, &str)] = &[
     ("data/old/archive.txt", "stale\n"),
 ];
 
+/// Runs the guest with `fs` mounted at `/data`; returns its stdout and the
+/// final state.
+fn run_guest(module: &Module, fs: Fs, tag: &str) -> Result<(String, Snapshot)> {
+    let out = OutputCapture::new(1 << 20);
+    let ctx = StrataCtxBuilder::new()
+        .args(&["demo_guest", "/data", tag])
+        .stdout_capture(&out)
+        .inherit_stderr()
+        .deterministic(7)
+        .preopen("/data", fs)
+        .build();
+    let mut linker: Linker<StrataCtx> = Linker::new(module.engine());
+    wt(strata_wasi::add_to_linker(
+        &mut linker,
+        |c: &mut StrataCtx| c,
+    ))?;
+    let mut store = Store::new(module.engine(), ctx);
+    let instance = wt(linker.instantiate(&mut store, module))?;
+    let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))?;
+    match start.call(&mut store, ()) {
+        Ok(()) => {}
+        Err(e) => match e.downcast_ref::<ProcExit>() {
+            Some(ProcExit(0)) => {}
+            _ => anyhow::bail!("the demo guest failed: {e:?}"),
+        },
+    }
+    let snap = store.data().fs("/data").context("mounted")?.snapshot();
+    Ok((out.contents_string(), snap))
+}
+
 pub(crate) fn run() -> Result<()> {
     let host = tempfile::tempdir().context("creating the demo tree")?;
     for (path, body) in TREE {
@@ -25,112 +66,67 @@ pub(crate) fn run() -> Result<()> {
         std::fs::create_dir_all(p.parent().context("tree path")?)?;
         std::fs::write(&p, body)?;
     }
-    println!("lower layer: {} (read-only)", host.path().display());
+    println!(
+        "lower layer: {} (read-only, mounted at /data)\n",
+        host.path().display()
+    );
 
+    let engine = crate::run::engine()?;
+    let module = wt(Module::new(&engine, GUEST)).context("compiling the demo guest")?;
     let config = Config {
         clock: Arc::new(VirtualClock::default()),
         ..Config::default()
     };
-    let mut fs = Fs::with_lower(Arc::new(HostLower::open(host.path())?), config)?;
-    let root = fs.open_root()?;
+    let fs = Fs::with_lower(Arc::new(HostLower::open(host.path())?), config)?;
     let base = fs.snapshot();
 
-    // Change the tree the way a program would.
-    let rw = OpenOptions {
-        write: true,
-        ..OpenOptions::default()
-    };
-    let conf = fs.open(&root, "etc/app.conf", &rw)?;
-    fs.pwrite(&conf, &[b"threads = 8\n"], 0)?;
-    fs.close(conf);
-    fs.rename(&root, "data", &root, "datasets")?;
-    fs.unlink(&root, "datasets/old/archive.txt")?;
-    fs.rmdir(&root, "datasets/old")?;
-    fs.mkdir(&root, "out", 0o755)?;
-    let create = OpenOptions {
-        write: true,
-        create: true,
-        ..OpenOptions::default()
-    };
-    let report = fs.open(&root, "out/report.txt", &create)?;
-    fs.write(&report, &[b"rows: 3\n"])?;
-    fs.close(report);
-
-    println!("\nafter the changes (merged view):");
-    print_tree(&mut fs, &root, "", 0)?;
-    let changed = fs.snapshot();
+    let (out, after) = run_guest(&module, fs, "first")?;
+    print!("{out}");
+    println!("\nthe guest's view afterwards:");
+    print_tree(&after, after.root(), 1)?;
     println!(
-        "\nupper layer holds {} inodes, {} bytes",
-        changed.upper_inodes(),
-        changed.upper_bytes()
+        "upper layer: {} inodes, {} bytes",
+        after.upper_inodes(),
+        after.upper_bytes()
     );
 
-    // The host tree is untouched.
     ensure!(
         std::fs::read_to_string(host.path().join("etc/app.conf"))? == "threads = 4\nmode = safe\n"
     );
-    ensure!(host.path().join("data/old/archive.txt").exists());
+    ensure!(
+        host.path().join("data/old/archive.txt").exists() && !host.path().join("datasets").exists()
+    );
     println!("host tree unchanged: yes");
 
-    // O(1) restore and fork.
+    // O(1) snapshots: fork the start state and the changed state many times.
+    let n = 10_000u32;
     let t = Instant::now();
-    let n = 10_000;
     for _ in 0..n {
-        fs.restore(&base);
-        fs.restore(&changed);
+        std::hint::black_box(Fs::from_snapshot(&base));
+        std::hint::black_box(Fs::from_snapshot(&after));
     }
-    let per = t.elapsed() / (2 * n);
-    println!("restore: {per:?} per restore ({} restores)", 2 * n);
-    fs.restore(&base);
-    let mut fork = Fs::from_snapshot(&changed);
-    let froot = fork.open_root()?;
     println!(
-        "after restore to the start: data/ exists: {}, datasets/ exists: {}",
-        fs.stat_at(&root, "data", true).is_ok(),
-        fs.stat_at(&root, "datasets", true).is_ok()
+        "fork from a snapshot: {:?} each ({} forks)",
+        t.elapsed() / (2 * n),
+        2 * n
     );
-    println!(
-        "a fork of the changed state sees out/report.txt: {}",
-        fork.stat_at(&froot, "out/report.txt", true).is_ok()
-    );
+
+    // Run the guest again from the original state, and from the changed one.
+    let (again, _) = run_guest(&module, Fs::from_snapshot(&base), "again")?;
+    println!("\nfrom the start state again:\n{again}");
+    let (second, _) = run_guest(&module, Fs::from_snapshot(&after), "second")?;
+    print!("from the changed state:\n{second}");
     Ok(())
 }
 
-fn print_tree(fs: &mut Fs, root: &strata_engine::Handle, path: &str, depth: usize) -> Result<()> {
-    let dir = if path.is_empty() {
-        root.clone()
-    } else {
-        fs.open(
-            root,
-            path,
-            &OpenOptions {
-                directory: true,
-                ..OpenOptions::default()
-            },
-        )?
-    };
-    let mut names = Vec::new();
-    fs.readdir(&dir, 0, &mut |e| {
-        if e.name != "." && e.name != ".." {
-            names.push((e.name.to_string(), e.kind));
-        }
-        true
-    })?;
-    if !path.is_empty() {
-        fs.close(dir);
-    }
-    for (name, kind) in names {
-        let child = if path.is_empty() {
-            name.clone()
+fn print_tree(snap: &Snapshot, dir: strata_engine::Ino, depth: usize) -> Result<()> {
+    for e in snap.entries(dir)? {
+        let indent = "  ".repeat(depth);
+        if e.kind == FileType::Dir {
+            println!("{indent}{}/", e.name);
+            print_tree(snap, e.ino, depth + 1)?;
         } else {
-            format!("{path}/{name}")
-        };
-        if kind == strata_engine::FileType::Dir {
-            println!("{}{name}/", "  ".repeat(depth));
-            print_tree(fs, root, &child, depth + 1)?;
-        } else {
-            let size = fs.stat_at(root, &child, false)?.size;
-            println!("{}{name} ({size} bytes)", "  ".repeat(depth));
+            println!("{indent}{} ({} bytes)", e.name, snap.stat(e.ino)?.size);
         }
     }
     Ok(())
