@@ -100,6 +100,12 @@ impl Snapshot {
         self.shared.lower.as_ref()
     }
 
+    /// The state's logical time: the tick the next timestamp will use (see
+    /// `Clock`). Two states built by the same operations have the same tick.
+    pub fn tick(&self) -> u64 {
+        self.tree.tick
+    }
+
     /// Bytes charged to the upper layer's quota.
     pub fn upper_bytes(&self) -> u64 {
         self.tree.bytes
