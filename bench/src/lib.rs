@@ -73,15 +73,18 @@ fn check_checksum(expected: &mut Option<String>, got: &str, what: &str) -> Resul
 
 /// Runs `case` `reps` times under every setup in `setups` (which must
 /// include [`Setup::Strata`] for ratios), interleaved: repetition `r` runs
-/// the setups in an order rotated by `r`. Fails when two runs print
+/// the setups in an order rotated by `r`. A setup whose run takes longer
+/// than `slow_run` is not repeated. Fails when two runs print
 /// different checksums or phases.
 pub fn run_case(
     runner: &Runner,
     case: &Case,
     setups: &[Setup],
     reps: usize,
+    slow_run: Duration,
     scratch: &Path,
 ) -> Result<CaseResult> {
+    let mut capped = std::collections::BTreeSet::new();
     let mut samples: BTreeMap<(String, Setup), Vec<u64>> = BTreeMap::new();
     let mut phases: Option<Vec<String>> = None;
     let mut checksum = None;
@@ -96,6 +99,9 @@ pub fn run_case(
     for rep in 0..reps {
         for i in 0..setups.len() {
             let setup = setups[(i + rep) % setups.len()];
+            if capped.contains(&setup) || case.skip.iter().any(|(s, _)| *s == setup) {
+                continue;
+            }
             let what = format!("{} under {setup}", case.label);
             let outputs = match &tree {
                 None => {
@@ -110,6 +116,10 @@ pub fn run_case(
                     vec![(Some("-cold"), cold), (Some("-warm"), warm)]
                 }
             };
+            let wall: Duration = outputs.iter().map(|(_, o)| o.wall).sum();
+            if wall > slow_run {
+                capped.insert(setup);
+            }
             let mut got = Vec::new();
             for (suffix, out) in outputs {
                 check_checksum(&mut checksum, &out.checksum, &what)?;

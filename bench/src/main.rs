@@ -111,7 +111,14 @@ fn run(opts: &Options, args: &[String]) -> wasmtime::Result<()> {
             continue;
         }
         let t0 = Instant::now();
-        let r = run_case(&runner, &case, &opts.setups, opts.reps, scratch.path())?;
+        let r = run_case(
+            &runner,
+            &case,
+            &opts.setups,
+            opts.reps,
+            opts.size.slow_run(),
+            scratch.path(),
+        )?;
         eprintln!(
             "{}: {:.1} s, checksum {}",
             case.label,

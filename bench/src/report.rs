@@ -82,13 +82,21 @@ pub fn verdict(result: &CaseResult, phase: &str) -> Option<(bool, String)> {
 }
 
 /// The table header: one row per (workload, phase, configuration).
-pub const HEADER: &str = "| workload | phase | config | median | min | max | vs blk | vs default | vs native | goal | verdict |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|---|\n";
+pub const HEADER: &str = "| workload | phase | config | runs | median | min | max | vs blk | vs default | vs native | goal | verdict |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
 
 /// Renders the rows of one case.
 pub fn case_rows(result: &CaseResult) -> String {
     let mut out = String::new();
     for phase in &result.phases {
         for setup in Setup::ALL {
+            if let Some((_, why)) = result.case.skip.iter().find(|(s, _)| *s == setup) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {phase} | {setup} | 0 | not run: {why} | | | | | | | |",
+                    result.case.label
+                );
+                continue;
+            }
             let Some(v) = result.samples.get(&(phase.clone(), setup)) else {
                 continue;
             };
@@ -99,6 +107,7 @@ pub fn case_rows(result: &CaseResult) -> String {
                 result.case.label.clone(),
                 phase.clone(),
                 setup.name().to_owned(),
+                v.len().to_string(),
                 human_ns(median(&v)),
                 human_ns(min),
                 human_ns(max),
@@ -161,9 +170,10 @@ pub fn fork_rows(f: &ForkResult) -> String {
         format!("**missed** ({})", why.join("; "))
     };
     let window = f.case.window_ms;
+    let n = f.strata.len();
     format!(
-        "| fork rate ({window} ms windows) | runs/s | strata (restore + run) | {sm:.0}/s | {smin:.0}/s | {smax:.0}/s | {} (vs cp -a + blk) | | | {} | {verdict} |\n\
-         | fork rate ({window} ms windows) | runs/s | cp -a + wasmtime-blk | {cm:.0}/s | {cmin:.0}/s | {cmax:.0}/s | | | | | |\n",
+        "| fork rate ({window} ms windows) | runs/s | strata (restore + run) | {n} | {sm:.0}/s | {smin:.0}/s | {smax:.0}/s | {} (vs cp -a + blk) | | | {} | {verdict} |\n\
+         | fork rate ({window} ms windows) | runs/s | cp -a + wasmtime-blk | {n} | {cm:.0}/s | {cmin:.0}/s | {cmax:.0}/s | | | | | |\n",
         ratio(vs_cp),
         ForkCase::GOAL,
     )

@@ -15,7 +15,15 @@ fn checksums_agree_across_configurations() {
         .into_iter()
         .filter(|c| c.label.starts_with("readdir") || c.label.starts_with("lock"))
     {
-        let r = run_case(&runner, &case, &Setup::ALL, 1, scratch.path()).expect("run case");
+        let r = run_case(
+            &runner,
+            &case,
+            &Setup::ALL,
+            1,
+            Size::Tiny.slow_run(),
+            scratch.path(),
+        )
+        .expect("run case");
         assert_eq!(
             r.checksum.len(),
             16,
