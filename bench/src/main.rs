@@ -1,7 +1,7 @@
 //! `strata-bench`: runs the comparison workloads and prints (and, for a full
 //! run, writes to BENCHMARKS.md) the markdown table.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -72,7 +72,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         }
     }
     if o.size == Size::Full && o.out.is_none() && o.only.is_none() {
-        o.out = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md"));
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        o.out = Some(manifest.parent().unwrap_or(manifest).join("BENCHMARKS.md"));
     }
     Ok(o)
 }

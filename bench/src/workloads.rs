@@ -190,8 +190,8 @@ pub fn cases(size: Size) -> Vec<Case> {
     }
     out.push(Case::fresh("metadata", "metadata", &d).goal("total", METADATA_GOAL));
     out.push(Case::fresh("small files", "smallfiles", &d).goal("total", METADATA_GOAL));
-    out.push(Case::fresh("append log", "append", &d).goal("total", METADATA_GOAL));
-    out.push(Case::fresh("lock dirs", "lockdir", &d).goal("total", METADATA_GOAL));
+    out.push(Case::fresh("append log", "append", &d).goal("append", METADATA_GOAL));
+    out.push(Case::fresh("lock dirs", "lockdir", &d).goal("mkdir-rmdir", METADATA_GOAL));
     out.push(
         Case::fresh(
             format!("big file {big_mib} MiB"),
