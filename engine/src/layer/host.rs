@@ -18,6 +18,14 @@ use crate::name::Name;
 /// How many host files stay open for reads at once.
 const OPEN_FILES: usize = 32;
 
+/// Files up to this size are read once whole and kept in memory, so that a
+/// thousand forks walking the same tree read each small host file once.
+const SMALL_FILE: u64 = 64 << 10;
+
+/// Most bytes of small-file contents kept per layer; past it, reads go to the
+/// host every time.
+const CONTENT_BUDGET: u64 = 256 << 20;
+
 /// One host object the layer has seen.
 #[derive(Debug)]
 struct Node {
@@ -27,6 +35,8 @@ struct Node {
     stat: LowerStat,
     entries: OnceLock<Arc<[LowerEntry]>>,
     target: OnceLock<Arc<str>>,
+    /// The whole content of a small file, once read.
+    data: OnceLock<Arc<[u8]>>,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +61,8 @@ pub struct HostLower {
     root: Dir,
     cache: RwLock<Cache>,
     files: Mutex<Vec<(Ino, Arc<cap_std::fs::File>)>>,
+    /// Bytes of small-file contents cached so far (see [`CONTENT_BUDGET`]).
+    cached_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for HostLower {
@@ -118,12 +130,14 @@ impl HostLower {
                 stat,
                 entries: OnceLock::new(),
                 target: OnceLock::new(),
+                data: OnceLock::new(),
             }),
         );
         Ok(HostLower {
             root,
             cache: RwLock::new(cache),
             files: Mutex::new(Vec::new()),
+            cached_bytes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -190,6 +204,18 @@ fn stat_of(meta: &cap_std::fs::Metadata, kind: FileType) -> LowerStat {
     }
 }
 
+impl HostLower {
+    fn read_host(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let file = self.open_file(ino)?;
+        loop {
+            match file.read_at(buf, offset) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r.map_err(Error::Lower),
+            }
+        }
+    }
+}
+
 impl Lower for HostLower {
     fn root(&self) -> Ino {
         Ino(LOWER_INO_BASE)
@@ -240,6 +266,7 @@ impl Lower for HostLower {
                 stat,
                 entries: OnceLock::new(),
                 target: OnceLock::new(),
+                data: OnceLock::new(),
             }),
         );
         if kind == FileType::File && meta.nlink() > 1 {
@@ -281,13 +308,40 @@ impl Lower for HostLower {
     }
 
     fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let file = self.open_file(ino)?;
-        loop {
-            match file.read_at(buf, offset) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r.map_err(Error::Lower),
+        use std::sync::atomic::Ordering;
+        let node = self.node(ino)?;
+        let size = node.stat.size;
+        if size <= SMALL_FILE {
+            let data = match node.data.get() {
+                Some(d) => Some(d.clone()),
+                None if self.cached_bytes.fetch_add(size, Ordering::Relaxed) + size
+                    <= CONTENT_BUDGET =>
+                {
+                    let mut whole = vec![0u8; size as usize];
+                    let mut got = 0;
+                    while got < whole.len() {
+                        let n = self.read_host(ino, got as u64, &mut whole[got..])?;
+                        if n == 0 {
+                            break;
+                        }
+                        got += n;
+                    }
+                    whole.truncate(got);
+                    Some(node.data.get_or_init(|| whole.into()).clone())
+                }
+                None => {
+                    self.cached_bytes.fetch_sub(size, Ordering::Relaxed);
+                    None
+                }
+            };
+            if let Some(d) = data {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(d.len());
+                let n = buf.len().min(d.len() - start);
+                buf[..n].copy_from_slice(&d[start..start + n]);
+                return Ok(n);
             }
         }
+        self.read_host(ino, offset, buf)
     }
 
     fn readlink(&self, ino: Ino) -> Result<Arc<str>> {

@@ -210,3 +210,17 @@ fn lower_inode_numbers_are_deterministic_and_unique() {
     write_file(&mut e.fs, &e.root, "fresh", b"");
     assert!(seen.insert(e.fs.stat_at(&e.root, "fresh", false).unwrap().ino));
 }
+
+#[test]
+fn small_lower_file_contents_are_read_from_the_host_once() {
+    let mut e = lower_env();
+    assert_eq!(read_file(&mut e.fs, &e.root, "d/f1"), b"hello");
+    let host = e._host.as_ref().unwrap().path().to_path_buf();
+    // The layer is a read-only image by contract: a second read (or a fork's)
+    // is served from the shared cache, not from the host.
+    std::fs::write(host.join("d/f1"), b"HELLO").unwrap();
+    assert_eq!(read_file(&mut e.fs, &e.root, "d/f1"), b"hello");
+    let mut fork = Fs::from_snapshot(&e.fs.snapshot());
+    let root = fork.open_root().unwrap();
+    assert_eq!(read_file(&mut fork, &root, "d/f1"), b"hello");
+}
