@@ -1,11 +1,11 @@
 //! The Strata side of the differential oracle: runs a guest under `strata-wasi`
 //! over an overlay of a host directory, and pictures the merged tree it leaves.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use strata_engine::{Config, FileType, Fs, HostLower, Ino, Snapshot};
 use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
-use wasmtime::{Engine, Linker, Store};
+use wasmtime::{Linker, Store};
 
 use crate::fixture;
 use crate::guests::{GUEST_DIR, Guest};
@@ -13,11 +13,6 @@ use crate::oracle::{Outcome, Run, TRAP_EXIT_CODE};
 use crate::tree::{self, Tree, TreeEntry};
 
 const PIPE_CAPACITY: usize = 16 << 20;
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| crate::oracle::engine().clone())
-}
 
 /// Runs `wasm` with `fs` mounted at `guest_dir`; returns the outcome and the
 /// filesystem's final state.
@@ -39,7 +34,8 @@ pub fn run_strata(
         .stderr_capture(&err);
     b.preopen(guest_dir, fs);
     let ctx = b.build();
-    let engine = engine();
+    // The oracle's engine: both sides run the same compiled modules.
+    let engine = crate::oracle::engine();
     let mut linker: Linker<StrataCtx> = Linker::new(engine);
     strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link preview1");
     let mut store = Store::new(engine, ctx);
