@@ -17,6 +17,7 @@ mod fingerprint;
 pub mod format;
 mod hash;
 mod load;
+pub mod progress;
 mod save;
 mod store;
 
@@ -25,5 +26,6 @@ pub use fingerprint::fingerprint;
 pub use format::{Kind, Manifest};
 pub use hash::{Hash, ParseHashError};
 pub use load::{load, load_with, read_manifest};
+pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
 pub use store::{Backend, FsBackend, GcStats, MAX_REF_LEN, MemBackend, Store};
