@@ -6,6 +6,7 @@
 //! table. The `strata-bench` binary is the command line.
 #![deny(missing_docs)]
 
+pub mod micro;
 pub mod report;
 pub mod runner;
 pub mod workloads;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use strata_bench::{ForkCase, Runner, Setup, Size, report, run_case, run_fork, scratch_dir};
+use strata_bench::{ForkCase, Runner, Setup, Size, micro, report, run_case, run_fork, scratch_dir};
 
 const USAGE: &str = "usage: strata-bench [--quick | --tiny] [--reps N] [--only NAME,...] [--setups NAME,...] [--out FILE]
 
@@ -15,7 +15,9 @@ const USAGE: &str = "usage: strata-bench [--quick | --tiny] [--reps N] [--only N
   --reps N    repetitions per configuration (default 5)
   --only      cases whose label starts with one of the names (e.g. readdir,metadata,fork)
   --setups    configurations to run (strata,wasmtime-blk,wasmtime-default,native)
-  --out FILE  also write the report to FILE (a full run defaults to BENCHMARKS.md)";
+  --out FILE  also write the report to FILE (a full run defaults to BENCHMARKS.md)
+  --no-micro  skip the engine and snapshot criterion benches (a full run includes
+              them; --quick runs them only when --only names `micro`)";
 
 /// Text after this marker in an existing report is kept on rewrite.
 const ANALYSIS_MARKER: &str = "<!-- analysis: kept across runs -->";
@@ -26,6 +28,7 @@ struct Options {
     only: Option<Vec<String>>,
     setups: Vec<Setup>,
     out: Option<PathBuf>,
+    micro: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -35,6 +38,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         only: None,
         setups: Setup::ALL.to_vec(),
         out: None,
+        micro: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -67,6 +71,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--out" => o.out = Some(PathBuf::from(value()?)),
+            "--no-micro" => o.micro = false,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -137,8 +142,28 @@ fn run(opts: &Options, args: &[String]) -> wasmtime::Result<()> {
     } else {
         None
     };
+    let micro_wanted = match opts.size {
+        Size::Full => selected(&opts.only, "micro"),
+        _ => opts
+            .only
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|n| n == "micro")),
+    };
+    let micro = if opts.micro && micro_wanted {
+        let t0 = Instant::now();
+        let runs = micro::run_all(opts.size != Size::Full)?;
+        eprintln!("criterion benches: {:.1} s", t0.elapsed().as_secs_f64());
+        Some(micro::markdown(&runs))
+    } else {
+        None
+    };
     let table = report::markdown(&results, fork.as_ref());
     println!("{table}");
+    if let Some(m) = &micro {
+        println!("{m}");
+    }
+    let peak = micro::self_peak_rss_kib() as f64 / 1024.0;
+    eprintln!("harness peak RSS {peak:.1} MiB");
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!("total {elapsed:.1} s");
     if let Some(path) = &opts.out {
@@ -161,9 +186,18 @@ fn run(opts: &Options, args: &[String]) -> wasmtime::Result<()> {
              (baseline time / Strata time, > 1 means Strata is faster), the median of the \
              per-repetition pairs. Workloads: `bench/workloads/*.c`; harness: `bench/`.\n\n\
              ## Command\n\n    {command}\n\n({} repetitions, {elapsed:.0} s in all.)\n\n\
-             ## Machine\n\n{}\n## Results\n\n{table}\n{kept}",
+             ## Machine\n\n{}\n## Results\n\n{table}\n\
+             Peak resident memory of the harness process (every Strata and \
+             wasmtime-wasi run happens in it; native runs are children): \
+             {peak:.1} MiB.\n\n{}{kept}",
             opts.reps,
             report::machine(),
+            micro.as_ref().map_or(String::new(), |m| format!(
+                "## Engine and snapshot micro-benchmarks (criterion)\n\n\
+                 Run by the same command: each `cargo bench` target of strata-engine and \
+                 strata-snapshots in its own process (median per iteration; goals from \
+                 issues 2, 4 and 5).\n\n{m}\n"
+            )),
         );
         std::fs::write(path, doc)?;
         eprintln!("wrote {}", path.display());
