@@ -57,6 +57,30 @@ pub enum Error {
     /// rebuilding a loaded one.
     #[error("filesystem engine: {0}")]
     Engine(#[from] strata_engine::Error),
+    /// A pack file inside the store (see `store`) is damaged: its index does
+    /// not match its checksum or points outside the file.
+    #[error("corrupted pack {pack} in the store: {what}")]
+    CorruptedPack {
+        /// The pack's file name.
+        pack: String,
+        /// Which check failed.
+        what: &'static str,
+    },
+    /// A single-file snapshot pack (see `pack`/`unpack`) ends early.
+    #[error("snapshot pack truncated: {0}")]
+    TruncatedPack(&'static str),
+    /// A single-file snapshot pack is not one, is damaged, or is incomplete.
+    #[error("bad snapshot pack: {0}")]
+    BadPack(&'static str),
+    /// `cat`: no file, directory or symlink at this path in the snapshot.
+    #[error("no such path in the snapshot: {0:?}")]
+    NotFound(String),
+    /// `cat`: the path names a directory, not a file.
+    #[error("is a directory: {0:?}")]
+    IsDir(String),
+    /// `cat`: the path names (or passes through) a symlink, which is not followed.
+    #[error("is a symlink (not followed): {0:?}")]
+    IsSymlink(String),
     /// The store's backing storage failed.
     #[error("store I/O: {0}")]
     Io(#[from] io::Error),
