@@ -49,7 +49,7 @@ pub(crate) fn load(engine: &Engine, wasm: &[u8]) -> Result<Module> {
             }
         }
     }
-    let module = crate::run::wt(Module::new(engine, wasm)).context("compiling the module")?;
+    let module = crate::guest::wt(Module::new(engine, wasm)).context("compiling the module")?;
     if let Some(p) = path {
         let _ = store(&p, &module);
     }
@@ -64,7 +64,7 @@ fn split_checked(bytes: &[u8]) -> Option<&[u8]> {
 fn store(path: &std::path::Path, module: &Module) -> Result<()> {
     let dir = path.parent().context("cache path")?;
     std::fs::create_dir_all(dir)?;
-    let mut art = crate::run::wt(module.serialize())?;
+    let mut art = crate::guest::wt(module.serialize())?;
     let sum = blake3::hash(&art);
     art.extend_from_slice(sum.as_bytes());
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;

@@ -12,7 +12,7 @@ use strata_engine::{Config, FileType, Fs, HostLower, Snapshot, VirtualClock};
 use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Linker, Module, Store};
 
-use crate::run::wt;
+use crate::guest::wt;
 
 /// The bundled guest (source: `cli/demo/demo_guest.c`).
 const GUEST: &[u8] = include_bytes!("../demo/demo_guest.wasm");
@@ -71,7 +71,7 @@ pub(crate) fn run() -> Result<()> {
         host.path().display()
     );
 
-    let engine = crate::run::engine()?;
+    let engine = crate::guest::engine()?;
     let module = wt(Module::new(&engine, GUEST)).context("compiling the demo guest")?;
     let config = Config {
         clock: Arc::new(VirtualClock::default()),

@@ -1,17 +1,27 @@
-//! `strata run`: a WASI command module over overlays of host directories.
+//! `strata run`: a WASI command module over overlays of host directories, optionally
+//! starting from a saved snapshot and saving the result.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use strata_engine::{Config, Fs, HostClock, HostLower, VirtualClock};
-use strata_wasi::{ProcExit, StrataCtx, StrataCtxBuilder};
-use wasmtime::{Engine, Linker, Store};
+use strata_engine::{Config, Fs, HostClock, Snapshot, VirtualClock};
+use strata_snapshots::{Error as SnapError, Hash, Manifest, Saver};
+use strata_wasi::StrataCtxBuilder;
+
+use crate::guest::{self, Outcome};
+use crate::mounts::{self, LOWER_LABEL, MountSpec, Start, short};
+use crate::progress::{Bar, Unit};
+use crate::store::{self, Opened, usage};
+
+/// The ref `--state DIR` keeps its latest state under.
+pub(crate) const STATE_REF: &str = "latest";
 
 /// Options of `strata run`.
 #[derive(Debug, Args)]
+#[command(after_long_help = SNAPSHOT_HELP)]
 pub(crate) struct RunArgs {
     /// HOST[::GUEST]: mount HOST as the read-only lower layer of a writable
     /// overlay at GUEST (default: the same path). Repeatable.
@@ -45,6 +55,35 @@ pub(crate) struct RunArgs {
     /// Most fds the guest may have open (EMFILE past it).
     #[arg(long, default_value_t = 1024)]
     max_fds: u32,
+    /// The snapshot store (default: $STRATA_STORE, else
+    /// $XDG_DATA_HOME/strata/store, else ~/.local/share/strata/store).
+    #[arg(long, value_name = "DIR", conflicts_with = "state")]
+    store: Option<PathBuf>,
+    /// Start the selected mount from snapshot SNAP (a ref, a hash or a unique
+    /// hash prefix) instead of its directory.
+    #[arg(long, value_name = "SNAP", conflicts_with = "state")]
+    from: Option<String>,
+    /// After the guest exits (with any status; not after a trap), save the
+    /// selected mount's tree as ref NAME.
+    #[arg(long, value_name = "NAME", conflicts_with = "state")]
+    save: Option<String>,
+    /// Keep the selected mount's state in the store DIR across runs: start from
+    /// its ref `latest` if there is one, save the result there at exit.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// GUEST: the mount --save/--from/--state apply to (needed when there are
+    /// several writable mounts; a path no other option mounts becomes a new
+    /// in-memory mount).
+    #[arg(long, value_name = "GUEST")]
+    mount: Option<String>,
+    /// Benchmark instead of running once: prepare the mounts, snapshot them,
+    /// then N times fork a fresh context in O(1) and run the guest with its
+    /// output discarded; print runs/s and how the runs ended to stderr.
+    #[arg(long, value_name = "N", conflicts_with_all = ["save", "state"])]
+    fork_bench: Option<u64>,
+    /// Threads sharing the one snapshot for --fork-bench.
+    #[arg(long, value_name = "T", default_value_t = 1, requires = "fork_bench")]
+    fork_threads: usize,
     /// The WebAssembly module (.wasm or .wat).
     module: PathBuf,
     /// Arguments for the guest, passed verbatim.
@@ -52,26 +91,33 @@ pub(crate) struct RunArgs {
     args: Vec<String>,
 }
 
-/// wasmtime's own error type as an `anyhow` error, keeping the full report
-/// (a trap's wasm backtrace included).
-pub(crate) fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
-    r.map_err(|e| anyhow::anyhow!("{e:?}"))
-}
+const SNAPSHOT_HELP: &str = "\
+Snapshots:
+  A snapshot holds one mount's whole tree. --save, --from and --state apply to
+  one mount: the only writable one (--dir or --mem-dir), or the one --mount
+  GUEST names (a GUEST nothing else mounts becomes an in-memory mount, so
+  `--mount /data --from NAME` needs no host directory). Started from a
+  snapshot, a --dir mount shows the snapshot's tree, not the host directory's
+  (strata warns if that directory changed since the snapshot was taken).
+  A run that traps saves nothing; any exit status saves. Saving writes only
+  objects the store lacks.
 
-/// Splits `HOST[::GUEST]`.
-fn mapping(spec: &str) -> (String, String) {
-    match spec.split_once("::") {
-        Some((h, g)) => (h.to_owned(), g.to_owned()),
-        None => (spec.to_owned(), spec.to_owned()),
-    }
-}
+Examples:
+  strata run --dir ./src::/src --save built build.wasm
+  strata run --dir ./src::/src --from built test.wasm
+  strata run --state ./state --mem-dir /work counter.wasm
+  strata run --fork-bench 1000 --fork-threads 2 --dir ./corpus::/in fuzz.wasm";
 
-pub(crate) fn engine() -> Result<Engine> {
-    let mut cfg = wasmtime::Config::new();
-    // Modules from current toolchains use these proposals.
-    cfg.wasm_exceptions(true);
-    cfg.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(64));
-    wt(Engine::new(&cfg)).context("configuring wasmtime")
+/// What the run starts from and saves into, decided before the guest runs so
+/// that a mistake costs no run.
+#[derive(Debug)]
+struct Plan {
+    store: Option<Opened>,
+    /// Index into the mounts of the one the options apply to.
+    target: Option<usize>,
+    start: Option<(Hash, Manifest)>,
+    /// The ref to save the result under.
+    save_as: Option<String>,
 }
 
 pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
@@ -86,72 +132,194 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         },
         ..Config::default()
     };
-    let mut b = StrataCtxBuilder::new();
-    for (spec, read_only) in a
-        .dirs
-        .iter()
-        .map(|d| (d, false))
-        .chain(a.ro_dirs.iter().map(|d| (d, true)))
-    {
-        let (host, guest) = mapping(spec);
-        let lower =
-            HostLower::open(&host).with_context(|| format!("opening directory `{host}`"))?;
-        let fs = Fs::with_lower(
-            Arc::new(lower),
-            Config {
-                read_only,
-                ..config.clone()
-            },
-        )
-        .with_context(|| format!("mounting `{host}`"))?;
+    let mut specs = mounts::parse(&a.dirs, &a.ro_dirs, &a.mem_dirs)?;
+    let plan = plan(&a, &mut specs)?;
+    let mut fss: Vec<(String, Fs)> = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let start = match (&plan.store, &plan.start) {
+            (Some(store), Some((hash, manifest))) if plan.target == Some(i) => Some(Start {
+                store,
+                hash: *hash,
+                manifest,
+            }),
+            _ => None,
+        };
+        fss.push((spec.guest.clone(), mounts::build(spec, &config, start)?));
+    }
+
+    let env = guest_env(&a.env)?;
+    let wasm =
+        std::fs::read(&a.module).with_context(|| format!("reading `{}`", a.module.display()))?;
+    let engine = guest::engine()?;
+    let module = crate::cache::load(&engine, &wasm)?;
+    let pre = guest::prepare(&module)?;
+
+    if let Some(n) = a.fork_bench {
+        let snaps: Vec<(String, Snapshot)> = fss
+            .iter()
+            .map(|(g, fs)| (g.clone(), fs.snapshot()))
+            .collect();
+        let make = || builder(&a, &env);
+        return crate::fork_bench::run(&pre, &make, &snaps, n, a.fork_threads);
+    }
+
+    let mut b = builder(&a, &env);
+    for (guest, fs) in fss {
         b.preopen(guest, fs);
     }
-    for guest in &a.mem_dirs {
-        b.preopen(guest, Fs::new(config.clone()));
+    let ctx = b.inherit_stdio().build();
+    let (store, outcome) = guest::run(&pre, ctx)?;
+    if let Outcome::Trap(report) = &outcome {
+        eprintln!("strata: the guest trapped: {report}");
     }
-    for kv in &a.env {
-        let Some((k, v)) = kv.split_once('=') else {
-            bail!("--env expects KEY=VALUE, got `{kv}`")
-        };
-        b.env(k, v);
+    if let (Some(name), Some(target)) = (&plan.save_as, plan.target) {
+        let opened = plan.store.as_ref().context("a save needs a store")?;
+        if let Outcome::Trap(_) = outcome {
+            eprintln!("strata: nothing saved after a trap (ref `{name}` unchanged)");
+        } else {
+            let spec = &specs[target];
+            let fs = store.data().fs(&spec.guest).context("the saved mount")?;
+            let h = save(opened, &fs.snapshot(), &a, spec, &plan, &outcome)?;
+            opened
+                .store
+                .set_ref(name, &h)
+                .with_context(|| format!("setting ref `{name}`"))?;
+            if a.save.is_some() {
+                eprintln!("strata: saved {} as `{name}` ({})", spec.guest, short(&h));
+            }
+        }
     }
-    let argv0 = a.argv0.clone().unwrap_or_else(|| {
-        a.module
-            .file_name()
-            .map_or_else(|| "main.wasm".into(), |n| n.to_string_lossy().into_owned())
-    });
-    b.arg(argv0)
-        .args(&a.args)
-        .inherit_stdio()
-        .max_fds(a.max_fds);
+    Ok(ExitCode::from(outcome.status()))
+}
+
+/// The `--env KEY=VALUE` pairs.
+fn guest_env(env: &[String]) -> Result<Vec<(String, String)>> {
+    env.iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => Ok((k.to_owned(), v.to_owned())),
+            None => usage!("--env expects KEY=VALUE, got `{kv}`"),
+        })
+        .collect()
+}
+
+/// A context builder with the guest's arguments, environment and limits (no
+/// mounts, no stdio yet).
+fn builder(a: &RunArgs, env: &[(String, String)]) -> StrataCtxBuilder {
+    let mut b = StrataCtxBuilder::new();
+    b.envs(env);
+    let argv0 = a.argv0.clone().unwrap_or_else(|| module_name(a));
+    b.arg(argv0).args(&a.args).max_fds(a.max_fds);
     if a.deterministic {
         b.deterministic(a.seed);
     }
-    let ctx = b.build();
+    b
+}
 
-    let wasm =
-        std::fs::read(&a.module).with_context(|| format!("reading `{}`", a.module.display()))?;
-    let engine = engine()?;
-    let module = crate::cache::load(&engine, &wasm)?;
-    let mut linker: Linker<StrataCtx> = Linker::new(&engine);
-    wt(strata_wasi::add_to_linker(
-        &mut linker,
-        |c: &mut StrataCtx| c,
-    ))?;
-    let mut store = Store::new(&engine, ctx);
-    let instance =
-        wt(linker.instantiate(&mut store, &module)).context("instantiating the module")?;
-    let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))
-        .context("the module has no `_start` export (is it a WASI command?)")?;
-    match start.call(&mut store, ()) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            if let Some(exit) = e.downcast_ref::<ProcExit>() {
-                return Ok(ExitCode::from(exit.0.clamp(0, 255) as u8));
+fn module_name(a: &RunArgs) -> String {
+    a.module
+        .file_name()
+        .map_or_else(|| "main.wasm".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Checks the snapshot options, opens the store and finds the starting
+/// snapshot; picks the mount they apply to (adding it to `specs` if `--mount`
+/// names a new one).
+fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
+    let option = match (&a.state, &a.save, &a.from, a.fork_bench) {
+        (Some(_), ..) => "--state",
+        (_, Some(_), ..) => "--save",
+        (_, _, Some(_), _) => "--from",
+        _ => {
+            if a.mount.is_some() {
+                usage!("--mount only says which mount --save, --from or --state apply to");
             }
-            // A trap: wasmtime's error carries the wasm backtrace.
-            eprintln!("strata: the guest trapped: {e:?}");
-            Ok(ExitCode::from(134))
+            return Ok(Plan {
+                store: None,
+                target: None,
+                start: None,
+                save_as: None,
+            });
+        }
+    };
+    if a.fork_threads == 0 {
+        usage!("--fork-threads must be at least 1");
+    }
+    let saving = a.save.is_some() || a.state.is_some();
+    let target = mounts::select(specs, a.mount.as_deref(), option, saving)?;
+    let opened = match &a.state {
+        Some(dir) => store::open_at(dir)?,
+        None => store::open(a.store.as_deref())?,
+    };
+    let save_as = match (&a.save, &a.state) {
+        (Some(name), _) => Some(name.clone()),
+        (None, Some(_)) => Some(STATE_REF.to_owned()),
+        (None, None) => None,
+    };
+    if let Some(name) = &save_as {
+        // Refuse a bad name now rather than after the run.
+        if let Err(SnapError::InvalidRefName(_)) = opened.store.get_ref(name) {
+            usage!(
+                "invalid snapshot name `{name}` (letters, digits, `.`, `_`, `-`; not starting with `.`)"
+            );
         }
     }
+    let start = match (&a.from, &a.state) {
+        (Some(spec), _) => Some(opened.manifest(spec)?),
+        (None, Some(_)) => match opened.store.get_ref(STATE_REF) {
+            Ok(_) => Some(opened.manifest(STATE_REF)?),
+            Err(SnapError::NoSuchRef(_)) => None,
+            Err(e) => return Err(e).context("reading the state's ref `latest`"),
+        },
+        (None, None) => None,
+    };
+    Ok(Plan {
+        store: Some(opened),
+        target: Some(target),
+        start,
+        save_as,
+    })
+}
+
+/// Saves `snap` (the final tree of mount `spec`) with labels saying where it
+/// came from; returns the manifest hash.
+fn save(
+    opened: &Opened,
+    snap: &Snapshot,
+    a: &RunArgs,
+    spec: &MountSpec,
+    plan: &Plan,
+    outcome: &Outcome,
+) -> Result<Hash> {
+    let module = module_name(a);
+    let status = match outcome {
+        Outcome::Exit(s) => s.to_string(),
+        Outcome::Trap(_) => "trap".to_owned(),
+    };
+    let mut labels: Vec<(&str, &str)> = vec![
+        ("strata.module", &module),
+        ("strata.mount", &spec.guest),
+        ("strata.exit", &status),
+    ];
+    let from = plan.start.as_ref().map(|(h, _)| h.to_hex());
+    if let Some(from) = &from {
+        labels.push(("strata.from", from));
+    }
+    // A reloaded tree has no lower layer of its own: carry the original
+    // directory's fingerprint forward.
+    let lower = plan
+        .start
+        .as_ref()
+        .and_then(|(_, m)| mounts::lower_fingerprint(m))
+        .map(|h| h.to_hex());
+    if let Some(l) = &lower
+        && snap.lower().is_none()
+    {
+        labels.push((LOWER_LABEL, l));
+    }
+    let bar = Bar::new("saving", Unit::Bytes);
+    let h = Saver::new()
+        .save(&opened.store, snap, &labels)
+        .with_context(|| format!("saving {} into `{}`", spec.guest, opened.dir.display()))?;
+    bar.finish();
+    Ok(h)
 }

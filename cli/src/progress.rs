@@ -1,0 +1,64 @@
+//! Progress bars on stderr for long snapshot work, drawn only when stderr is a terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_snapshots::Progress;
+
+/// What a bar counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unit {
+    /// File content.
+    Bytes,
+}
+
+/// An `indicatif` bar behind the snapshots crate's [`Progress`] trait. When
+/// stderr is not a terminal the bar draws nothing, so scripts and logs see
+/// only the command's own output.
+#[derive(Debug)]
+pub(crate) struct Bar(ProgressBar);
+
+impl Bar {
+    /// A bar titled `what`, counting in `unit`; hidden unless stderr is a
+    /// terminal.
+    pub(crate) fn new(what: &str, unit: Unit) -> Bar {
+        let pb = if std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        let counts = match unit {
+            Unit::Bytes => "{binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec})",
+        };
+        let template = format!("{{msg:>10}} [{{bar:30}}] {counts} {{eta}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_message(what.to_owned());
+        // Redraw while the library is busy between reports (rate and ETA stay live).
+        pb.enable_steady_tick(Duration::from_millis(200));
+        Bar(pb)
+    }
+
+    /// Removes the bar from the terminal (the work is done or failed).
+    pub(crate) fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn advance(&self, done: u64) {
+        self.0.inc(done);
+    }
+}

@@ -1,0 +1,42 @@
+//! `snapshot verify` and `snapshot gc`: checking and collecting the store.
+
+use anyhow::{Context, Result, bail};
+
+use crate::mounts::short;
+use crate::store::Opened;
+
+/// Verifies `spec`, or every ref; fails (after checking all) if any is damaged.
+pub(super) fn verify(opened: &Opened, spec: Option<&str>) -> Result<()> {
+    let targets = match spec {
+        Some(s) => vec![(s.to_owned(), opened.resolve(s)?)],
+        None => opened.store.refs().context("listing refs")?,
+    };
+    let mut bad = Vec::new();
+    for (name, hash) in &targets {
+        match opened.store.verify(hash) {
+            Ok(n) => println!("ok       {name} {} ({n} objects)", short(hash)),
+            Err(e) => {
+                println!("damaged  {name} {}: {e}", short(hash));
+                bad.push((name, e));
+            }
+        }
+    }
+    match bad.as_slice() {
+        [] => Ok(()),
+        [(name, e)] => bail!("snapshot `{name}` is damaged: {e}"),
+        more => bail!("{} of {} snapshots are damaged", more.len(), targets.len()),
+    }
+}
+
+/// Removes unreachable objects.
+pub(super) fn gc(opened: &Opened) -> Result<()> {
+    let s = opened
+        .store
+        .gc()
+        .with_context(|| format!("collecting `{}`", opened.dir.display()))?;
+    println!(
+        "removed {} objects, kept {}, cleared {} temporary files",
+        s.removed, s.kept, s.temp_removed
+    );
+    Ok(())
+}
