@@ -9,18 +9,25 @@
 //! - [`load`] rebuilds a filesystem state from a manifest, checking every
 //!   object: damaged input gives [`Error::Corrupted`], [`Error::Missing`] or
 //!   [`Error::UnsupportedVersion`], never a panic.
+//! - [`diff`] lists what changed between two saved snapshots, [`oci`] exports
+//!   and imports OCI image-layer tars, and [`checkout`] writes a snapshot into
+//!   a new host directory.
 //! - [`format`] documents the byte layout and its versions.
 #![deny(missing_docs)]
 
+pub mod checkout;
+pub mod diff;
 mod error;
 mod fingerprint;
 pub mod format;
 mod hash;
 mod load;
+pub mod oci;
 pub mod progress;
 mod save;
 mod store;
 
+pub use diff::{Change, ChangeKind, diff};
 pub use error::{Error, Result};
 pub use fingerprint::fingerprint;
 pub use format::{Kind, Manifest};
