@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a WASI command module; host directories are never modified.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// List, inspect, compare, move and collect saved snapshots.
     Snapshot(snapshot::SnapshotArgs),
     /// Show the overlay engine at work over a bundled tree (no arguments needed).
@@ -35,7 +35,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Demo => demo::run().map(|()| ExitCode::SUCCESS),
     };

@@ -132,6 +132,9 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         },
         ..Config::default()
     };
+    if a.fork_threads == 0 {
+        usage!("--fork-threads must be at least 1");
+    }
     let mut specs = mounts::parse(&a.dirs, &a.ro_dirs, &a.mem_dirs)?;
     let plan = plan(&a, &mut specs)?;
     let mut fss: Vec<(String, Fs)> = Vec::with_capacity(specs.len());
@@ -241,9 +244,6 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
             });
         }
     };
-    if a.fork_threads == 0 {
-        usage!("--fork-threads must be at least 1");
-    }
     let saving = a.save.is_some() || a.state.is_some();
     let target = mounts::select(specs, a.mount.as_deref(), option, saving)?;
     let opened = match &a.state {

@@ -1,5 +1,6 @@
 //! Where the snapshot store lives, and how a user's SNAP argument names a snapshot.
 
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -26,8 +27,8 @@ macro_rules! usage {
 }
 pub(crate) use usage;
 
-/// Shortest hash prefix accepted for a SNAP argument: shorter ones would
-/// mean listing every object of the store, and are rarely unique anyway.
+/// Shortest hash prefix accepted for a SNAP argument (shorter ones are rarely
+/// unique).
 const MIN_PREFIX: usize = 4;
 
 /// The store directory: `--store` if given, else `$STRATA_STORE`, else
@@ -75,7 +76,8 @@ pub(crate) fn open_at(dir: &Path) -> Result<Opened> {
 
 impl Opened {
     /// The manifest hash `spec` names: a ref name, else a full hash, else a
-    /// unique prefix (at least four hex digits) of a manifest's hash.
+    /// unique prefix (at least four hex digits) of a known snapshot's hash
+    /// (see `manifests_with_prefix`).
     pub(crate) fn resolve(&self, spec: &str) -> Result<Hash> {
         match self.store.get_ref(spec) {
             Ok(h) => return Ok(h),
@@ -93,43 +95,60 @@ impl Opened {
         }
         let mut found = self.manifests_with_prefix(spec)?;
         match found.len() {
-            0 => anyhow::bail!("no snapshot named `{spec}` (no ref, no manifest with that prefix)"),
+            0 => anyhow::bail!(
+                "no snapshot named `{spec}` (no ref, and no named snapshot or ancestor has a hash with that prefix)"
+            ),
             1 => Ok(found.remove(0)),
             n => anyhow::bail!("`{spec}` is ambiguous: {n} snapshots have hashes starting so"),
         }
     }
 
-    /// The manifest hashes in the store starting with `prefix` (at least two
-    /// hex digits). Reads the store's fan-out folder directly: the layout is
-    /// documented by the snapshots crate (`objects/ab/cdef…`).
+    /// The known snapshots whose hash starts with `prefix` (at least two hex
+    /// digits): those refs point at, their ancestors, and loose manifests.
+    /// Objects inside pack files are not listed (the store has no listing by
+    /// prefix), so an unnamed snapshot that only a pack holds needs its full
+    /// hash.
     fn manifests_with_prefix(&self, prefix: &str) -> Result<Vec<Hash>> {
-        let (fan, rest) = prefix.split_at(2);
-        let folder = self.dir.join("objects").join(fan);
-        let entries = match std::fs::read_dir(&folder) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(e).with_context(|| format!("listing `{}`", folder.display()));
+        let mut found: BTreeSet<Hash> = BTreeSet::new();
+        let mut seen: HashSet<Hash> = HashSet::new();
+        let mut work: Vec<Hash> = self
+            .store
+            .refs()
+            .context("listing refs")?
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect();
+        while let Some(h) = work.pop() {
+            if !seen.insert(h) {
+                continue;
             }
-        };
-        let mut out = Vec::new();
-        for e in entries {
-            let e = e.with_context(|| format!("listing `{}`", folder.display()))?;
-            let name = e.file_name();
-            let Some(name) = name.to_str().filter(|n| n.starts_with(rest)) else {
-                continue;
-            };
-            let Ok(h) = format!("{fan}{name}").parse::<Hash>() else {
-                continue;
-            };
-            // Only manifests name snapshots; any other object (or a damaged
-            // one) with the same prefix is not a candidate.
-            if read_manifest(&self.store, &h).is_ok() {
-                out.push(h);
+            if h.to_hex().starts_with(prefix) {
+                found.insert(h);
+            }
+            // A damaged ancestor ends the chain; `verify` is the place to
+            // report it, not a name lookup.
+            if let Ok(m) = read_manifest(&self.store, &h) {
+                work.extend(m.parent);
             }
         }
-        out.sort();
-        Ok(out)
+        let (fan, rest) = prefix.split_at(2);
+        let folder = self.dir.join("objects").join(fan);
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let Some(name) = name.to_str().filter(|n| n.starts_with(rest)) else {
+                    continue;
+                };
+                let Ok(h) = format!("{fan}{name}").parse::<Hash>() else {
+                    continue;
+                };
+                // Only manifests name snapshots.
+                if read_manifest(&self.store, &h).is_ok() {
+                    found.insert(h);
+                }
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 
     /// The manifest `spec` names, read and checked.

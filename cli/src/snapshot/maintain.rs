@@ -40,3 +40,17 @@ pub(super) fn gc(opened: &Opened) -> Result<()> {
     );
     Ok(())
 }
+
+/// Removes ref `name`, which must exist.
+pub(super) fn rm(opened: &Opened, name: &str) -> Result<()> {
+    // Read first: removing an absent ref is not an error for the store, but
+    // a typo must not look like success here.
+    opened
+        .store
+        .get_ref(name)
+        .map_err(|_| anyhow::anyhow!("no snapshot named `{name}`"))?;
+    opened
+        .store
+        .remove_ref(name)
+        .with_context(|| format!("removing ref `{name}`"))
+}

@@ -39,6 +39,11 @@ enum SnapshotCommand {
         /// The snapshot (default: every ref).
         snap: Option<String>,
     },
+    /// Remove a ref (its objects stay until `gc`).
+    Rm {
+        /// The ref name.
+        name: String,
+    },
     /// Remove the objects no ref reaches.
     Gc,
 }
@@ -55,6 +60,7 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),
         SnapshotCommand::Verify { snap } => maintain::verify(&opened, snap.as_deref()),
+        SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),
     }?;
     Ok(ExitCode::SUCCESS)

@@ -1,143 +1,159 @@
-//! End-to-end tests of the `strata` binary.
+//! End-to-end tests of the `strata` binary (one test binary; one file per area).
 
-use std::process::Command;
+mod fork_bench;
+mod run_demo;
+mod run_snapshots;
+mod snapshot_cmds;
 
-fn strata() -> Command {
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The bundled demo guest: migrates `data/` to `datasets/`, writes
+/// `out/report.txt`; run again over its own result it appends to the report.
+pub(crate) const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo_guest.wasm");
+
+/// `strata` with the module cache in the test's temp space and no store
+/// from the environment.
+pub(crate) fn strata() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_strata"));
-    // Keep the compiled-module cache inside the test's own temp space.
     c.env(
         "STRATA_CACHE_DIR",
         std::env::temp_dir().join("strata-cli-test-cache"),
     );
+    c.env_remove("STRATA_STORE");
     c
 }
 
-#[test]
-fn demo_runs_with_no_arguments() {
-    let out = strata().arg("demo").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("host tree unchanged: yes"), "{text}");
-    assert!(text.contains("[first] sum of data/*.csv: 60"), "{text}");
-    assert!(
-        text.contains("second: total 60 (already migrated)"),
-        "{text}"
-    );
+/// A finished command's status and output, as text.
+#[derive(Debug)]
+pub(crate) struct Out {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-#[test]
-fn run_changes_only_the_overlay() {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path();
-    for (p, body) in [
-        ("etc/app.conf", "threads = 4\n"),
-        ("data/a.csv", "id,value\n1,5\n"),
-        ("data/b.csv", ""),
-    ] {
-        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
-        std::fs::write(root.join(p), body).unwrap();
+impl Out {
+    pub(crate) fn ok(self) -> Out {
+        assert_eq!(self.code, Some(0), "{self:#?}");
+        self
     }
-    std::fs::create_dir_all(root.join("data/old")).unwrap();
-    std::fs::write(root.join("data/old/archive.txt"), "x").unwrap();
-    let guest = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo_guest.wasm");
-    let spec = format!("{}::/data", root.display());
-    for _ in 0..2 {
-        // The second run hits the module cache and must behave the same.
-        let out = strata()
-            .args(["run", "--dir", &spec, guest, "/data", "t"])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+
+    /// Asserts exit status `code` and a one-line `strata: …` error containing `needle`.
+    pub(crate) fn fails(self, code: i32, needle: &str) -> Out {
+        assert_eq!(self.code, Some(code), "{self:#?}");
+        let last = self.stderr.lines().last().unwrap_or_default();
         assert!(
-            out.status.success(),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
+            last.starts_with("strata: ") && last.contains(needle),
+            "{self:#?}"
         );
-        assert!(text.contains("[t] sum of data/*.csv: 5"), "{text}");
-        assert!(text.contains("top level now: datasets etc out"), "{text}");
+        self
     }
-    assert_eq!(
-        std::fs::read_to_string(root.join("etc/app.conf")).unwrap(),
-        "threads = 4\n"
-    );
-    assert!(root.join("data/old/archive.txt").exists());
-    assert!(!root.join("out").exists());
 }
 
-#[test]
-fn read_only_dir_refuses_changes_and_exit_code_passes_through() {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(t.path().join("data")).unwrap();
-    std::fs::create_dir_all(t.path().join("etc")).unwrap();
-    std::fs::write(t.path().join("etc/app.conf"), "x\n").unwrap();
-    let guest = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo_guest.wasm");
-    let spec = format!("{}::/data", t.path().display());
-    let out = strata()
-        .args(["run", "--ro-dir", &spec, guest])
-        .output()
-        .unwrap();
-    // The guest cannot open app.conf for writing and exits with status 2.
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("app.conf"));
+pub(crate) fn out(c: &mut Command) -> Out {
+    let o: Output = c.output().unwrap();
+    Out {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
 }
 
-#[test]
-fn bad_usage_is_a_one_line_error() {
-    let out = strata()
-        .args(["run", "--dir", "/nonexistent-strata-dir", "x.wasm"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with("strata: opening directory `/nonexistent-strata-dir`"),
-        "{err}"
-    );
-    let out = strata()
-        .args(["run", "--env", "NOEQUALS", "x.wasm"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("KEY=VALUE"));
+/// A temporary workspace: a host tree for the demo guest and a store.
+pub(crate) struct Env {
+    pub(crate) t: tempfile::TempDir,
 }
 
-/// The committed demo guest is what its source builds to (where clang with the
-/// wasm32-wasi target exists; elsewhere there is nothing to compare with).
-#[test]
-fn demo_guest_is_fresh() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let out = tempfile::tempdir().unwrap();
-    let built = out.path().join("demo_guest.wasm");
-    let status = Command::new("clang")
-        .args([
-            "--target=wasm32-wasi",
-            "-O2",
-            "-Wall",
-            "-Wl,--strip-debug",
-            "-o",
-        ])
-        .arg(&built)
-        .arg(format!("{dir}/demo/demo_guest.c"))
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        _ => {
-            eprintln!("note: clang for wasm32-wasi unavailable; freshness not checked");
-            return;
+impl Env {
+    pub(crate) fn new() -> Env {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("tree");
+        for (p, body) in [
+            ("etc/app.conf", "threads = 4\n"),
+            ("data/a.csv", "id,value\n1,5\n"),
+            ("data/b.csv", "id,value\n2,7\n"),
+            ("data/old/archive.txt", "x"),
+        ] {
+            std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+            std::fs::write(root.join(p), body).unwrap();
+        }
+        Env { t }
+    }
+
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.t.path().join(rel)
+    }
+
+    pub(crate) fn tree(&self) -> PathBuf {
+        self.path("tree")
+    }
+
+    pub(crate) fn store(&self) -> PathBuf {
+        self.path("store")
+    }
+
+    /// `strata` using this workspace's store (through `STRATA_STORE`).
+    pub(crate) fn cmd(&self) -> Command {
+        let mut c = strata();
+        c.env("STRATA_STORE", self.store());
+        c
+    }
+
+    /// `--dir TREE::/data`.
+    pub(crate) fn data_mount(&self) -> [String; 2] {
+        ["--dir".into(), format!("{}::/data", self.tree().display())]
+    }
+
+    /// `strata run --dir TREE::/data EXTRA… DEMO /data TAG`.
+    pub(crate) fn run_demo(&self, extra: &[&str], tag: &str) -> Out {
+        out(self
+            .cmd()
+            .arg("run")
+            .args(self.data_mount())
+            .args(extra)
+            .args([DEMO, "/data", tag]))
+    }
+
+    /// `strata snapshot ARGS…` on this workspace's store.
+    pub(crate) fn snap(&self, args: &[&str]) -> Out {
+        out(self.cmd().arg("snapshot").args(args))
+    }
+
+    /// The full hash ref `name` points at, read from `snapshot show`.
+    pub(crate) fn hash_of(&self, name: &str) -> String {
+        let o = self.snap(&["show", name]).ok();
+        o.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("snapshot  "))
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A WAT guest compiled into this workspace.
+    pub(crate) fn wat(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, wat::parse_str(text).unwrap()).unwrap();
+        p
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut work = vec![dir.to_path_buf()];
+    while let Some(d) = work.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                work.push(p);
+            } else {
+                out.push(p);
+            }
         }
     }
-    let committed = std::fs::read(format!("{dir}/demo/demo_guest.wasm")).unwrap();
-    assert!(
-        std::fs::read(&built).unwrap() == committed,
-        "cli/demo/demo_guest.wasm is stale: run cli/demo/build.sh"
-    );
+    out.sort();
+    out
 }
