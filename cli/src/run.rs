@@ -13,7 +13,6 @@ use strata_wasi::StrataCtxBuilder;
 
 use crate::guest::{self, Outcome};
 use crate::mounts::{self, LOWER_LABEL, MountSpec, Start, short};
-use crate::progress::{Bar, Unit};
 use crate::store::{self, Opened, usage};
 
 /// The ref `--state DIR` keeps its latest state under.
@@ -149,6 +148,10 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         };
         fss.push((spec.guest.clone(), mounts::build(spec, &config, start)?));
     }
+    let mut saver = Saver::new();
+    if let (Some(opened), Some(_), Some(t)) = (&plan.store, &plan.save_as, plan.target) {
+        prime(&mut saver, opened, &fss[t].1.snapshot(), &plan)?;
+    }
 
     let env = guest_env(&a.env)?;
     let wasm =
@@ -182,7 +185,15 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         } else {
             let spec = &specs[target];
             let fs = store.data().fs(&spec.guest).context("the saved mount")?;
-            let h = save(opened, &fs.snapshot(), &a, spec, &plan, &outcome)?;
+            let h = save(
+                &mut saver,
+                opened,
+                &fs.snapshot(),
+                &a,
+                spec,
+                &plan,
+                &outcome,
+            )?;
             opened
                 .store
                 .set_ref(name, &h)
@@ -256,12 +267,7 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
         (None, None) => None,
     };
     if let Some(name) = &save_as {
-        // Refuse a bad name now rather than after the run.
-        if let Err(SnapError::InvalidRefName(_)) = opened.store.get_ref(name) {
-            usage!(
-                "invalid snapshot name `{name}` (letters, digits, `.`, `_`, `-`; not starting with `.`)"
-            );
-        }
+        store::check_name(&opened.store, name)?;
     }
     let start = match (&a.from, &a.state) {
         (Some(spec), _) => Some(opened.manifest(spec)?),
@@ -280,9 +286,35 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
     })
 }
 
+/// Saves the mount's starting tree (its directory, or the snapshot it was
+/// loaded from) before the guest changes it. The result's save is then
+/// incremental and has this starting tree as its manifest parent, so
+/// `snapshot diff`, `export` and `checkout --changes-only` show what the run
+/// changed (deletions of host files included). A start from snapshot `from`
+/// gets a new manifest of the same tree: the format cannot name `from`
+/// itself as the parent of another saver's save.
+fn prime(saver: &mut Saver, opened: &Opened, start: &Snapshot, plan: &Plan) -> Result<()> {
+    let from = plan.start.as_ref().map(|(h, _)| h.to_hex());
+    let lower = plan
+        .start
+        .as_ref()
+        .and_then(|(_, m)| mounts::lower_fingerprint(m))
+        .map(|h| h.to_hex());
+    let mut labels = vec![("strata.start", "1")];
+    if let Some(f) = &from {
+        labels.push(("strata.loaded-from", f));
+    }
+    if let Some(l) = &lower {
+        labels.push((LOWER_LABEL, l));
+    }
+    store::save(saver, opened, start, &labels, "indexing").context("saving the starting tree")?;
+    Ok(())
+}
+
 /// Saves `snap` (the final tree of mount `spec`) with labels saying where it
 /// came from; returns the manifest hash.
 fn save(
+    saver: &mut Saver,
     opened: &Opened,
     snap: &Snapshot,
     a: &RunArgs,
@@ -316,10 +348,7 @@ fn save(
     {
         labels.push((LOWER_LABEL, l));
     }
-    let bar = Bar::new("saving", Unit::Bytes);
-    let h = Saver::new()
-        .save(&opened.store, snap, &labels)
+    let h = store::save(saver, opened, snap, &labels, "saving")
         .with_context(|| format!("saving {} into `{}`", spec.guest, opened.dir.display()))?;
-    bar.finish();
     Ok(h)
 }

@@ -5,7 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use strata_snapshots::{Error as SnapError, Hash, Manifest, Store, read_manifest};
+use strata_engine::Snapshot;
+use strata_snapshots::{Error as SnapError, Hash, Manifest, Saver, Store, read_manifest};
+
+use crate::progress::{Bar, Unit};
 
 /// A mistake in how the command was called (exit status 2, as clap's own).
 #[derive(Debug)]
@@ -158,6 +161,32 @@ impl Opened {
             read_manifest(&self.store, &h).with_context(|| format!("reading snapshot `{spec}`"))?;
         Ok((h, m))
     }
+}
+
+/// Saves `snap` with `saver` and `labels` into the store, with a progress bar
+/// titled `what`; returns the manifest hash.
+pub(crate) fn save(
+    saver: &mut Saver,
+    opened: &Opened,
+    snap: &Snapshot,
+    labels: &[(&str, &str)],
+    what: &str,
+) -> strata_snapshots::Result<Hash> {
+    let bar = Bar::new(what, Unit::Bytes);
+    let h = saver.save(&opened.store, snap, labels);
+    bar.finish();
+    h
+}
+
+/// Fails with a usage error unless `name` is a valid ref name (checked
+/// before any work, so a typo costs nothing).
+pub(crate) fn check_name(store: &Store, name: &str) -> Result<()> {
+    if let Err(SnapError::InvalidRefName(_)) = store.get_ref(name) {
+        usage!(
+            "invalid snapshot name `{name}` (letters, digits, `.`, `_`, `-`; not starting with `.`)"
+        );
+    }
+    Ok(())
 }
 
 /// The label value of `key` in `m`, if any.

@@ -1,6 +1,9 @@
 //! `strata snapshot …`: the subcommands that manage a snapshot store, one group per file.
 
+mod checkout;
+mod compare;
 mod inspect;
+mod layer;
 mod maintain;
 
 use std::path::PathBuf;
@@ -34,6 +37,50 @@ enum SnapshotCommand {
         /// The snapshot.
         snap: String,
     },
+    /// List the paths that differ from A to B (A added, D deleted, M modified, T type changed).
+    Diff {
+        /// The older snapshot.
+        a: String,
+        /// The newer snapshot.
+        b: String,
+    },
+    /// Write a snapshot's tree into a new host directory (all or nothing).
+    Checkout {
+        /// The snapshot.
+        snap: String,
+        /// The directory to create (or an empty one).
+        dest: PathBuf,
+        /// Only what changed since the snapshot's parent, with OCI whiteout files.
+        #[arg(long)]
+        changes_only: bool,
+        /// Replace DEST even if it is not empty (only once the new tree is complete).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write an OCI image-layer tar: the changes since the snapshot's parent
+    /// (all of it if it has none), or the whole tree with --full.
+    Export {
+        /// The snapshot.
+        snap: String,
+        /// The whole tree, not just the changes.
+        #[arg(long)]
+        full: bool,
+        /// Write to FILE (atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Apply an OCI image-layer tar (`-` for stdin) to an empty tree or to
+    /// --base, and save the result; prints its hash.
+    Import {
+        /// The layer archive.
+        layer: PathBuf,
+        /// Name the result.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Apply the layer on top of this snapshot.
+        #[arg(long, value_name = "SNAP")]
+        base: Option<String>,
+    },
     /// Read every object of a snapshot (or of every ref) and check its hash.
     Verify {
         /// The snapshot (default: every ref).
@@ -52,13 +99,27 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
     let dir = store::store_dir(a.store.as_deref())?;
     // Only commands that add snapshots create a store; the others would
     // otherwise leave an empty one behind after a typo in the path.
-    if !dir.is_dir() {
+    let creates = matches!(a.command, SnapshotCommand::Import { .. });
+    if !creates && !dir.is_dir() {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;
     match a.command {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),
+        SnapshotCommand::Diff { a, b } => compare::run(&opened, &a, &b),
+        SnapshotCommand::Checkout {
+            snap,
+            dest,
+            changes_only,
+            force,
+        } => checkout::run(&opened, &snap, &dest, changes_only, force),
+        SnapshotCommand::Export { snap, full, output } => {
+            layer::export_cmd(&opened, &snap, full, output.as_deref())
+        }
+        SnapshotCommand::Import { layer, name, base } => {
+            layer::import_cmd(&opened, &layer, name.as_deref(), base.as_deref())
+        }
         SnapshotCommand::Verify { snap } => maintain::verify(&opened, snap.as_deref()),
         SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),

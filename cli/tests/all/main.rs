@@ -119,6 +119,13 @@ impl Env {
         out(self.cmd().arg("snapshot").args(args))
     }
 
+    /// The raw stdout of a successful `strata snapshot ARGS…`.
+    pub(crate) fn snap_bytes(&self, args: &[&str]) -> Vec<u8> {
+        let o = self.cmd().arg("snapshot").args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    }
+
     /// The full hash ref `name` points at, read from `snapshot show`.
     pub(crate) fn hash_of(&self, name: &str) -> String {
         let o = self.snap(&["show", name]).ok();

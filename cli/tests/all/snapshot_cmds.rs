@@ -124,3 +124,128 @@ fn gc_keeps_what_refs_reach_and_removes_the_rest() {
     e.snap(&["verify", "one"]).ok();
     e.snap(&["rm", "two"]).fails(1, "no snapshot named `two`");
 }
+
+/// The manifest parent of `name`, read from `snapshot show`.
+fn parent_of(e: &Env, name: &str) -> String {
+    let o = e.snap(&["show", name]).ok();
+    o.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("parent    "))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn diff_lists_what_a_run_changed() {
+    let e = two_runs();
+    let d = e.snap(&["diff", "one", "two"]).ok();
+    assert_eq!(d.stdout, "M /out/report.txt  (content, meta)\n", "{d:#?}");
+    // A saved run's parent is its starting tree: the host directory here.
+    let start = parent_of(&e, "one");
+    let d = e.snap(&["diff", &start, "one"]).ok();
+    for line in [
+        "D /data/\n",
+        "A /datasets/\n",
+        "A /out/\n",
+        "M /etc/app.conf  (content, meta)\n",
+    ] {
+        assert!(d.stdout.contains(line), "{line}: {d:#?}");
+    }
+    assert!(e.snap(&["diff", "one", "one"]).ok().stdout.is_empty());
+    e.snap(&["diff", "one", "nope"])
+        .fails(1, "no snapshot named `nope`");
+}
+
+#[test]
+fn export_then_import_reproduces_the_tree() {
+    let e = two_runs();
+    let layer = e.path("one.tar");
+    let o = e
+        .snap(&["export", "one", "-o", layer.to_str().unwrap()])
+        .ok();
+    assert!(o.stderr.contains("changes since"), "{o:#?}");
+    let bytes = std::fs::read(&layer).unwrap();
+    // The guest removed the host's data/ (renamed it): a whiteout says so.
+    assert!(bytes.windows(8).any(|w| w == b".wh.data"), "no whiteout");
+    // The layer applied over the starting tree gives the same snapshot tree.
+    let start = parent_of(&e, "one");
+    let imp = e
+        .snap(&[
+            "import",
+            layer.to_str().unwrap(),
+            "--base",
+            &start,
+            "--name",
+            "re",
+        ])
+        .ok();
+    assert_eq!(imp.stdout.trim(), e.hash_of("re"));
+    assert!(e.snap(&["diff", "one", "re"]).ok().stdout.is_empty());
+
+    // The whole tree, to stdout, imported with no base: the same tree too.
+    let full = e.snap(&["export", "two", "--full"]).ok();
+    assert!(!full.stdout.is_empty());
+    let full_tar = e.path("two-full.tar");
+    std::fs::write(&full_tar, e.snap_bytes(&["export", "two", "--full"])).unwrap();
+    e.snap(&["import", full_tar.to_str().unwrap(), "--name", "two-again"])
+        .ok();
+    assert!(e.snap(&["diff", "two", "two-again"]).ok().stdout.is_empty());
+    // Deterministic bytes: exporting twice gives the same archive.
+    assert_eq!(
+        e.snap_bytes(&["export", "two", "--full"]),
+        std::fs::read(&full_tar).unwrap()
+    );
+}
+
+#[test]
+fn bad_export_and_import_leave_nothing_behind() {
+    let e = two_runs();
+    let missing_dir = e.path("no/such/dir/x.tar");
+    e.snap(&["export", "one", "-o", missing_dir.to_str().unwrap()])
+        .fails(1, "creating a file");
+    let junk = e.path("junk.tar");
+    std::fs::write(&junk, vec![0x5a; 3000]).unwrap();
+    e.snap(&["import", junk.to_str().unwrap(), "--name", "junk"])
+        .fails(1, "importing");
+    e.snap(&["show", "junk"])
+        .fails(1, "no snapshot named `junk`");
+    e.snap(&["import", e.path("absent.tar").to_str().unwrap()])
+        .fails(1, "opening");
+    e.snap(&["import", junk.to_str().unwrap(), "--name", ".bad"])
+        .fails(2, "invalid snapshot name");
+}
+
+#[test]
+fn checkout_writes_a_new_directory_only() {
+    let e = two_runs();
+    let dest = e.path("co");
+    let d = dest.to_str().unwrap();
+    e.snap(&["checkout", "two", d]).ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.join("out/report.txt")).unwrap(),
+        "first: total 12\nsecond: total 12 (already migrated)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("etc/app.conf")).unwrap(),
+        "threads = 8\n"
+    );
+    assert!(!dest.join("data").exists());
+    // An existing, non-empty destination is refused, and kept as it was.
+    e.snap(&["checkout", "one", d]).fails(2, "--force");
+    assert!(
+        std::fs::read_to_string(dest.join("out/report.txt"))
+            .unwrap()
+            .contains("second")
+    );
+    e.snap(&["checkout", "one", d, "--force"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.join("out/report.txt")).unwrap(),
+        "first: total 12\n"
+    );
+    // Changes only: what the first run did to the host tree, whiteouts included.
+    let ch = e.path("changes");
+    e.snap(&["checkout", "one", ch.to_str().unwrap(), "--changes-only"])
+        .ok();
+    assert!(ch.join(".wh.data").exists());
+    assert!(ch.join("datasets/a.csv").exists());
+}

@@ -280,7 +280,9 @@ impl Importer {
                 self.opaque(parent, &shown)
             } else {
                 Name::check(hidden).map_err(|_| hostile("whiteout of an invalid name"))?;
-                self.whiteout(parent, &path, &shown)
+                let mut target = parent.to_vec();
+                target.push(hidden.to_owned());
+                self.whiteout(parent, &target.join("/"), &shown)
             };
         }
         match kind {

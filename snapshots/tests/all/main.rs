@@ -3,8 +3,10 @@
 mod common;
 mod corruption;
 mod determinism;
+mod diff;
 mod faults;
 mod golden;
 mod incremental;
+mod oci;
 mod roundtrip;
 mod store;
