@@ -83,7 +83,7 @@ pub(crate) struct RunArgs {
     /// Threads sharing the one snapshot for --fork-bench.
     #[arg(long, value_name = "T", default_value_t = 1, requires = "fork_bench")]
     fork_threads: usize,
-    /// The WebAssembly module (.wasm or .wat).
+    /// The WebAssembly module (.wasm).
     module: PathBuf,
     /// Arguments for the guest, passed verbatim.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -99,7 +99,8 @@ Snapshots:
   snapshot, a --dir mount shows the snapshot's tree, not the host directory's
   (strata warns if that directory changed since the snapshot was taken).
   A run that traps saves nothing; any exit status saves. Saving writes only
-  objects the store lacks.
+  objects the store lacks. A saved run's parent is the tree it started from,
+  so `strata snapshot export` and `checkout --changes-only` give its changes.
 
 Examples:
   strata run --dir ./src::/src --save built build.wasm
