@@ -62,3 +62,22 @@ impl Progress for Bar {
         self.0.inc(done);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_reach_the_bar_and_it_hides_off_a_terminal() {
+        let bar = Bar::new("saving", Unit::Bytes);
+        bar.set_total(10);
+        bar.advance(3);
+        bar.advance(4);
+        assert_eq!(bar.0.length(), Some(10));
+        assert_eq!(bar.0.position(), 7);
+        if !std::io::stderr().is_terminal() {
+            assert!(bar.0.is_hidden());
+        }
+        bar.finish();
+    }
+}
