@@ -30,6 +30,22 @@ impl Fs {
         if dst.dir_required && skind != FileType::Dir {
             return Err(Error::NotDir);
         }
+        if skind == FileType::Dir {
+            // Refuse to move a directory into its own subtree. Checked before
+            // the target: over a non-empty directory of that subtree, POSIX
+            // rename (and Linux) say EINVAL, not ENOTEMPTY.
+            let mut p = dst.parent;
+            loop {
+                if p == sino {
+                    return Err(Error::Invalid("rename of a directory into itself"));
+                }
+                let up = self.view().parent(p)?;
+                if up == p {
+                    break;
+                }
+                p = up;
+            }
+        }
         if let Some((dino, dkind)) = dst.target {
             if dino == sino {
                 // Two names of one object: POSIX says do nothing.
@@ -43,20 +59,6 @@ impl Fs {
                 (FileType::Dir, _) => return Err(Error::NotDir),
                 (_, FileType::Dir) => return Err(Error::IsDir),
                 _ => {}
-            }
-        }
-        if skind == FileType::Dir {
-            // Refuse to move a directory into its own subtree.
-            let mut p = dst.parent;
-            loop {
-                if p == sino {
-                    return Err(Error::Invalid("rename of a directory into itself"));
-                }
-                let up = self.view().parent(p)?;
-                if up == p {
-                    break;
-                }
-                p = up;
             }
         }
 

@@ -177,6 +177,12 @@ fn rename_rules() {
             e.fs.rename(&e.root, "e", &e.root, "e/x"),
             Err(Error::Invalid(_))
         ));
+        // Over a non-empty directory of its own subtree: EINVAL as POSIX and
+        // Linux say, not ENOTEMPTY (found by the hostile_paths guest).
+        assert!(matches!(
+            e.fs.rename(&e.root, "e", &e.root, "e/sub"),
+            Err(Error::Invalid(_))
+        ));
         // Directory over a non-empty directory, a file over a directory and back.
         e.fs.mkdir(&e.root, "x", 0o755).unwrap();
         e.fs.mkdir(&e.root, "x/y", 0o755).unwrap();
