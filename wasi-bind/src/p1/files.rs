@@ -112,8 +112,12 @@ fn from_fdflags(f: FdFlags) -> u16 {
 pub(crate) fn fdstat(h: &Handle, preopen: bool) -> Fdstat {
     let o = h.borrow();
     let ft = wasi_filetype(o.kind());
-    if preopen {
-        // The fixed set wasmtime-wasi hands out for preopened directories.
+    if preopen || o.kind() == FileType::Dir {
+        // The fixed set wasmtime-wasi hands out for every directory, preopened
+        // or opened by path_open, whatever the access mode it was opened
+        // with: wasi-libc derives a new fd's rights from its directory's
+        // inheriting rights, so a directory opened O_RDONLY must still pass
+        // on FD_WRITE, or files created under it could not be written.
         let base = rights::PATH_CREATE_DIRECTORY
             | rights::PATH_CREATE_FILE
             | rights::PATH_LINK_SOURCE

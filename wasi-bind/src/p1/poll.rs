@@ -41,6 +41,13 @@ fn poll_oneoff(
     if n == 0 {
         return Err(Errno::Inval.into());
     }
+    // Both arrays are charged before either is looked at, as wasmtime-wasi
+    // does: a count too large for the copy budget is ENOMEM even when the
+    // arrays could not lie in linear memory (beyond that, out of bounds traps).
+    let cost = u64::from(n) * u64::from(Subscription::SIZE + Event::SIZE);
+    if cost > mem.budget_left() {
+        return Err(Errno::Nomem.into());
+    }
     let subs: Vec<Subscription> = mem.read_array(subs_ptr, n)?;
     mem.reserve_array::<Event>(events_ptr, n)?;
 
