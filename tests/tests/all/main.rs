@@ -6,3 +6,4 @@ mod differential;
 mod expected;
 mod fixture;
 mod guests;
+mod hostile;
