@@ -392,24 +392,38 @@ impl Object for Manifest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk<'a>(pub &'a [u8]);
 
-/// Writes the header for `kind` into a new buffer with room for `body_hint` bytes.
-fn header(kind: Kind, body_hint: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + body_hint);
+/// Appends the header for `kind` to `out`.
+fn push_header(kind: Kind, out: &mut Vec<u8>) {
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&CURRENT_VERSION.to_le_bytes());
     out.push(kind.byte());
+}
+
+/// Writes the header for `kind` into a new buffer with room for `body_hint` bytes.
+#[cfg(test)]
+fn header(kind: Kind, body_hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body_hint);
+    push_header(kind, &mut out);
     out
 }
 
 /// The canonical encoding of an object body, header included.
 pub fn encode<T: Object>(obj: &T) -> Vec<u8> {
-    let out = header(T::KIND, 64);
-    match postcard::to_extend(obj, out) {
+    let mut out = Vec::with_capacity(HEADER_LEN + 64);
+    encode_into(obj, &mut out);
+    out
+}
+
+/// Appends the canonical encoding of `obj` (header included) to `out`.
+pub fn encode_into<T: Object>(obj: &T, out: &mut Vec<u8>) {
+    push_header(T::KIND, out);
+    let taken = std::mem::take(out);
+    *out = match postcard::to_extend(obj, taken) {
         Ok(v) => v,
         // Serializing these plain structs into a Vec cannot fail: postcard only
         // fails on a full fixed buffer or on sequences of unknown length.
         Err(e) => unreachable!("postcard encoding of a plain struct failed: {e}"),
-    }
+    };
 }
 
 /// The canonical encoding of a chunk, header included.
@@ -417,8 +431,18 @@ pub fn encode<T: Object>(obj: &T) -> Vec<u8> {
 /// # Preconditions
 /// `data.len() <= MAX_CHUNK_LEN`.
 pub fn encode_chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + data.len() + 10);
+    encode_chunk_into(data, &mut out);
+    out
+}
+
+/// Appends the canonical encoding of a chunk (header included) to `out`.
+///
+/// # Preconditions
+/// `data.len() <= MAX_CHUNK_LEN`.
+pub fn encode_chunk_into(data: &[u8], out: &mut Vec<u8>) {
     debug_assert!(data.len() <= MAX_CHUNK_LEN);
-    let mut out = header(Kind::Chunk, data.len() + 10);
+    push_header(Kind::Chunk, out);
     // postcard's byte-string encoding: a LEB128 length, then the bytes.
     let mut n = data.len() as u64;
     loop {
@@ -431,7 +455,6 @@ pub fn encode_chunk(data: &[u8]) -> Vec<u8> {
         out.push(b | 0x80);
     }
     out.extend_from_slice(data);
-    out
 }
 
 /// Checks the header of `bytes` (magic, version, kind) and returns the body.

@@ -35,4 +35,6 @@ pub use hash::{Hash, ParseHashError};
 pub use load::{load, load_with, read_manifest};
 pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
-pub use store::{Backend, FsBackend, GcStats, MAX_REF_LEN, MemBackend, Store};
+pub use store::{
+    Backend, Batch, DEFAULT_PACK_LIMIT, FsBackend, GcStats, MAX_REF_LEN, MemBackend, Store,
+};

@@ -11,11 +11,11 @@ use crate::error::{Error, Result};
 use crate::fingerprint::fingerprint;
 use crate::format::{
     self, ChunkRef, DirObject, Entry, EntryKind, FileObject, LinkGroup, LowerLayer,
-    MAX_DIR_ENTRIES, MAX_FILE_CHUNKS, MAX_LABEL_LEN, MAX_LABELS, MAX_OBJECT_LEN, Manifest, Meta,
-    SymlinkObject,
+    MAX_DIR_ENTRIES, MAX_FILE_CHUNKS, MAX_LABEL_LEN, MAX_LABELS, Manifest, Meta, SymlinkObject,
 };
 use crate::hash::Hash;
-use crate::store::Store;
+use crate::progress::{NoProgress, Progress};
+use crate::store::{Batch, Store};
 use index::{Delta, Index};
 
 /// Saves `snap` into `store` with `labels`; returns the manifest's hash.
@@ -86,12 +86,15 @@ fn all_zero(b: &[u8]) -> bool {
     b.chunks(64).all(|c| c.iter().fold(0u8, |a, x| a | x) == 0)
 }
 
-fn put_object<T: format::Object>(store: &Store, obj: &T) -> Result<Hash> {
-    let bytes = format::encode(obj);
-    if bytes.len() > MAX_OBJECT_LEN {
-        return Err(Error::TooLarge("object larger than the format allows"));
-    }
-    store.put(&bytes)
+fn put_object<T: format::Object>(batch: &mut Batch<'_>, obj: &T) -> Result<Hash> {
+    batch.put_object(obj)
+}
+
+/// What one save works with besides the saver's state.
+struct Ctx<'a, 's> {
+    batch: Batch<'s>,
+    snap: &'a Snapshot,
+    progress: &'a dyn Progress,
 }
 
 impl Saver {
@@ -110,8 +113,30 @@ impl Saver {
         snap: &Snapshot,
         labels: &[(&str, &str)],
     ) -> Result<Hash> {
+        self.save_reporting(store, snap, labels, None)
+    }
+
+    /// Like [`Saver::save`], reporting the bytes of file data read and hashed
+    /// to `progress` (the total is the size of the files that changed).
+    pub fn save_with_progress(
+        &mut self,
+        store: &Store,
+        snap: &Snapshot,
+        labels: &[(&str, &str)],
+        progress: &dyn Progress,
+    ) -> Result<Hash> {
+        self.save_reporting(store, snap, labels, Some(progress))
+    }
+
+    fn save_reporting(
+        &mut self,
+        store: &Store,
+        snap: &Snapshot,
+        labels: &[(&str, &str)],
+        progress: Option<&dyn Progress>,
+    ) -> Result<Hash> {
         let state = self.state.take();
-        let result = self.save_inner(store, snap, labels, state);
+        let result = self.save_inner(store, snap, labels, state, progress);
         match result {
             Ok(state) => {
                 let h = state.manifest;
@@ -128,6 +153,7 @@ impl Saver {
         snap: &Snapshot,
         labels: &[(&str, &str)],
         old: Option<State>,
+        progress: Option<&dyn Progress>,
     ) -> Result<State> {
         let labels = check_labels(labels)?;
         let lowers = self.lowers(snap)?;
@@ -165,7 +191,16 @@ impl Saver {
                 }
             }
         };
-        let root = hash_tree(&mut st, store, snap)?;
+        let mut cx = Ctx {
+            batch: store.batch(),
+            snap,
+            progress: progress.unwrap_or(&NoProgress),
+        };
+        // Only asked for when someone listens: it stats every file to read.
+        if let Some(p) = progress {
+            p.set_total(pending_bytes(&st, snap)?);
+        }
+        let root = hash_tree(&mut st, &mut cx)?;
         let mut links = Vec::new();
         for ino in &st.index.multi {
             let names = &st.index.names[ino];
@@ -187,7 +222,10 @@ impl Saver {
             tick: 0,
             links,
         };
-        st.manifest = put_object(store, &manifest)?;
+        // The manifest goes last, into the last pack: once it is durable, so
+        // is everything it refers to.
+        st.manifest = put_object(&mut cx.batch, &manifest)?;
+        cx.batch.finish()?;
         st.prev = snap.clone();
         st.epoch = epoch;
         Ok(st)
@@ -269,9 +307,34 @@ fn update(st: &mut State, snap: &Snapshot) -> Result<()> {
     Ok(())
 }
 
+/// The bytes of file data the next `hash_tree` will read: the sizes of files
+/// whose contents are not remembered, below directories not hashed.
+fn pending_bytes(st: &State, snap: &Snapshot) -> Result<u64> {
+    let mut total = 0u64;
+    let mut work = vec![snap.root()];
+    while let Some(dir) = work.pop() {
+        if st.hashes.contains_key(&dir) {
+            continue;
+        }
+        for e in st.index.listing.get(&dir).map_or(&[][..], Vec::as_slice) {
+            match e.kind {
+                FileType::Dir => work.push(e.ino),
+                FileType::File
+                    if !st.hashes.contains_key(&e.ino) && !st.files.contains_key(&e.ino) =>
+                {
+                    total += snap.stat(e.ino)?.size;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// Hashes (and stores) every reachable object whose hash is not remembered,
 /// children before parents; returns the root directory's hash.
-fn hash_tree(st: &mut State, store: &Store, snap: &Snapshot) -> Result<Hash> {
+fn hash_tree(st: &mut State, cx: &mut Ctx<'_, '_>) -> Result<Hash> {
+    let snap = cx.snap;
     let root = snap.root();
     let mut work: Vec<(Ino, FileType, bool)> = vec![(root, FileType::Dir, false)];
     while let Some((ino, kind, expanded)) = work.pop() {
@@ -290,15 +353,15 @@ fn hash_tree(st: &mut State, store: &Store, snap: &Snapshot) -> Result<Hash> {
                 }
                 continue;
             }
-            FileType::Dir => hash_dir(st, store, snap, ino)?,
-            FileType::File => hash_file(st, store, snap, ino)?,
+            FileType::Dir => hash_dir(st, cx, ino)?,
+            FileType::File => hash_file(st, cx, ino)?,
             FileType::Symlink => {
                 let s = snap.stat(ino)?;
                 let target = snap.readlink(ino)?;
                 format::check_target(&target)
                     .map_err(|_| Error::TooLarge("symlink target longer than the format allows"))?;
                 put_object(
-                    store,
+                    &mut cx.batch,
                     &SymlinkObject {
                         target: target.to_string(),
                         meta: meta_of(&s),
@@ -314,8 +377,8 @@ fn hash_tree(st: &mut State, store: &Store, snap: &Snapshot) -> Result<Hash> {
         .ok_or(Error::TooLarge("root directory not hashed"))
 }
 
-fn hash_dir(st: &mut State, store: &Store, snap: &Snapshot, ino: Ino) -> Result<Hash> {
-    let s = snap.stat(ino)?;
+fn hash_dir(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
+    let s = cx.snap.stat(ino)?;
     let listing = st.index.listing.get(&ino).map_or(&[][..], Vec::as_slice);
     if listing.len() > MAX_DIR_ENTRIES {
         return Err(Error::TooLarge(
@@ -335,7 +398,7 @@ fn hash_dir(st: &mut State, store: &Store, snap: &Snapshot, ino: Ino) -> Result<
         });
     }
     put_object(
-        store,
+        &mut cx.batch,
         &DirObject {
             meta: meta_of(&s),
             entries,
@@ -349,18 +412,19 @@ const _: () = assert!(CHUNK_SIZE as usize <= format::MAX_CHUNK_LEN);
 /// How much file data is read at once while saving.
 const READ_BUF: usize = 64 * CHUNK_SIZE as usize;
 
-fn hash_file(st: &mut State, store: &Store, snap: &Snapshot, ino: Ino) -> Result<Hash> {
+fn hash_file(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
     let parts = match st.files.get(&ino) {
         Some(p) => p.clone(),
         None => {
-            let p = read_file(store, snap, ino)?;
+            let p = read_file(cx, ino)?;
+            cx.progress.advance(p.size);
             st.files.insert(ino, p.clone());
             p
         }
     };
     let nlink = st.index.link_count(ino).max(1) as u64;
     put_object(
-        store,
+        &mut cx.batch,
         &FileObject {
             size: parts.size,
             nlink,
@@ -371,7 +435,8 @@ fn hash_file(st: &mut State, store: &Store, snap: &Snapshot, ino: Ino) -> Result
 }
 
 /// Reads a file, stores its non-zero chunks and returns their list.
-fn read_file(store: &Store, snap: &Snapshot, ino: Ino) -> Result<FileParts> {
+fn read_file(cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<FileParts> {
+    let snap = cx.snap;
     let s = snap.stat(ino)?;
     let chunk = CHUNK_SIZE as usize;
     let mut buf = vec![0u8; READ_BUF.min(usize::try_from(s.size).unwrap_or(READ_BUF))];
@@ -398,7 +463,7 @@ fn read_file(store: &Store, snap: &Snapshot, ino: Ino) -> Result<FileParts> {
                     "file with more data than the format allows",
                 ));
             }
-            let hash = store.put(&format::encode_chunk(c))?;
+            let hash = cx.batch.put_chunk(c)?;
             chunks.push(ChunkRef {
                 offset: off + (i * chunk) as u64,
                 hash,

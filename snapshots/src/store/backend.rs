@@ -1,10 +1,12 @@
 //! `Backend`: the storage under a store, and `FsBackend`, a host directory.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Where a store keeps its files. Paths are relative, `/`-separated, and made
 /// only of hexadecimal digits, ref names and the fixed folder names `objects`
@@ -16,6 +18,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Reads at most `limit` bytes of the file at `path`; `None` if absent.
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>>;
+    /// Reads exactly `len` bytes at `offset` of the file at `path` (an
+    /// `UnexpectedEof` error if it is shorter, `NotFound` if absent). Files
+    /// read this way (packs) never change once written, so a backend may keep
+    /// them open.
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>>;
+    /// The size of the file at `path`; `None` if absent.
+    fn size(&self, path: &str) -> io::Result<Option<u64>>;
     /// Whether the file exists.
     fn exists(&self, path: &str) -> io::Result<bool>;
     /// Replaces the file at `path` with `data`, atomically and durably.
@@ -30,10 +39,16 @@ pub trait Backend: Send + Sync + fmt::Debug {
 /// can tell them apart (and `gc` removes leftovers of interrupted writes).
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
+/// Most files an `FsBackend` keeps open for `read_at`.
+const OPEN_FILES: usize = 64;
+
 /// A store kept in a host directory.
 #[derive(Debug)]
 pub struct FsBackend {
     root: PathBuf,
+    /// Files opened by `read_at`, so reading many objects of one pack does
+    /// not open it once per object.
+    open: Mutex<HashMap<String, Arc<File>>>,
 }
 
 impl FsBackend {
@@ -41,7 +56,27 @@ impl FsBackend {
     pub fn new(root: impl AsRef<Path>) -> io::Result<FsBackend> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root)?;
-        Ok(FsBackend { root })
+        Ok(FsBackend {
+            root,
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn open_files(&self) -> MutexGuard<'_, HashMap<String, Arc<File>>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn open_cached(&self, rel: &str) -> io::Result<Arc<File>> {
+        if let Some(f) = self.open_files().get(rel) {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(File::open(self.path(rel))?);
+        let mut open = self.open_files();
+        if open.len() >= OPEN_FILES {
+            open.clear();
+        }
+        open.insert(rel.to_owned(), f.clone());
+        Ok(f)
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -70,6 +105,21 @@ impl Backend for FsBackend {
         let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         f.take(limit).read_to_end(&mut buf)?;
         Ok(Some(buf))
+    }
+
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let f = self.open_cached(path)?;
+        let mut buf = vec![0u8; len];
+        read_exact_at(&f, &mut buf, offset)?;
+        Ok(buf)
+    }
+
+    fn size(&self, path: &str) -> io::Result<Option<u64>> {
+        match fs::metadata(self.path(path)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn exists(&self, path: &str) -> io::Result<bool> {
@@ -106,6 +156,7 @@ impl Backend for FsBackend {
     }
 
     fn remove(&self, path: &str) -> io::Result<()> {
+        self.open_files().remove(path);
         match fs::remove_file(self.path(path)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -127,4 +178,23 @@ impl Backend for FsBackend {
         }
         Ok(out)
     }
+}
+
+#[cfg(unix)]
+fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(f, buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
 }

@@ -69,6 +69,20 @@ impl Backend for MemBackend {
         }))
     }
 
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let s = self.lock();
+        let d = s.files.get(path).ok_or(io::ErrorKind::NotFound)?;
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        match start.checked_add(len) {
+            Some(end) if end <= d.len() => Ok(d[start..end].to_vec()),
+            _ => Err(io::ErrorKind::UnexpectedEof.into()),
+        }
+    }
+
+    fn size(&self, path: &str) -> io::Result<Option<u64>> {
+        Ok(self.lock().files.get(path).map(|d| d.len() as u64))
+    }
+
     fn exists(&self, path: &str) -> io::Result<bool> {
         Ok(self.lock().files.contains_key(path))
     }

@@ -1,22 +1,37 @@
-//! The store: objects fanned out by hash prefix, named refs, verified reads, atomic writes.
+//! The store: objects in pack files or loose, named refs, verified reads, atomic writes.
 //!
 //! Layout under the store's root:
 //!
 //! ```text
-//! objects/ab/cdef…   the object whose hash is abcdef… (64 hex digits in all)
+//! packs/HASH.pack    many objects and a sorted index of them (see `packs`);
+//!                    a save writes its objects as one or a few packs, each
+//!                    written whole with one fsync
+//! objects/ab/cdef…   a loose object whose hash is abcdef… (64 hex digits in
+//!                    all), written by `Store::put` (and by stores older than packs)
 //! refs/NAME          a named snapshot: its manifest hash in hex, then a newline
 //! ```
+//!
+//! An object is looked up in the packs first, then as a loose file. Every file
+//! (pack, loose object, ref) is written atomically: temp file, fsync, rename,
+//! directory fsync. A save writes its manifest in its last pack, and the caller
+//! sets a ref only after that: a failure at any point leaves earlier snapshots
+//! as they were, plus at most some unreferenced packs that `gc` removes.
 
 mod backend;
 mod gc;
 mod mem;
+mod packs;
 
 pub use backend::{Backend, FsBackend};
 pub use gc::GcStats;
 pub use mem::MemBackend;
+pub use packs::{Batch, DEFAULT_PACK_LIMIT};
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use packs::{IndexEntry, PackSet, pack_path};
 
 use crate::error::{Error, Result};
 use crate::format::{self, Kind, MAX_OBJECT_LEN};
@@ -38,6 +53,10 @@ pub struct Store {
     id: u64,
     /// Bumped by every `gc`, which may remove objects a `Saver` remembers.
     generation: AtomicU64,
+    /// Where each packed object is, as far as this store value knows.
+    packs: RwLock<PackSet>,
+    /// Size at which a batch writes its pack.
+    pack_limit: AtomicUsize,
 }
 
 fn object_path(h: &Hash) -> String {
@@ -72,7 +91,126 @@ impl Store {
             backend: Box::new(backend),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
+            packs: RwLock::new(PackSet::default()),
+            pack_limit: AtomicUsize::new(DEFAULT_PACK_LIMIT),
         }
+    }
+
+    /// Sets the size at which a [`Batch`] writes a pack and starts the next
+    /// (default [`DEFAULT_PACK_LIMIT`]): it bounds the memory a save holds.
+    pub fn set_pack_limit(&self, bytes: usize) {
+        self.pack_limit.store(bytes.max(1), Ordering::Relaxed);
+    }
+
+    pub(crate) fn pack_limit(&self) -> usize {
+        self.pack_limit.load(Ordering::Relaxed)
+    }
+
+    /// A batch writing objects into packs (see [`Batch`]); objects the store
+    /// already has are skipped.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self, true)
+    }
+
+    fn packs_read(&self) -> RwLockReadGuard<'_, PackSet> {
+        self.packs.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn packs_write(&self) -> RwLockWriteGuard<'_, PackSet> {
+        self.packs.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Lists the packs the first time they are needed.
+    fn ensure_scanned(&self) -> Result<()> {
+        if !self.packs_read().scanned {
+            let mut p = self.packs_write();
+            if !p.scanned {
+                p.refresh(&*self.backend)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a pack a batch of this store has just written.
+    fn pack_written(&self, name: String, entries: &[IndexEntry]) {
+        self.packs_write().add(name, entries);
+    }
+
+    /// Forgets every pack location (after `gc` removed packs).
+    fn forget_packs(&self) {
+        *self.packs_write() = PackSet::default();
+    }
+
+    /// Whether the object is present as far as this store value knows: the
+    /// packs seen so far, and loose objects if there were any. A stale "no"
+    /// only makes a batch write an object twice.
+    pub(crate) fn has_cached(&self, h: &Hash) -> Result<bool> {
+        self.ensure_scanned()?;
+        let loose = {
+            let p = self.packs_read();
+            if p.objects.contains_key(h) {
+                return Ok(true);
+            }
+            p.loose
+        };
+        Ok(loose && self.backend.exists(&object_path(h))?)
+    }
+
+    /// Whether the object is in a pack this store value knows of.
+    pub(crate) fn in_pack(&self, h: &Hash) -> Result<bool> {
+        self.ensure_scanned()?;
+        Ok(self.packs_read().objects.contains_key(h))
+    }
+
+    /// Reads the bytes stored for `h` (unverified); `None` if absent.
+    fn read_raw(&self, h: &Hash) -> Result<Option<Vec<u8>>> {
+        self.ensure_scanned()?;
+        for attempt in 0..2 {
+            let loc = {
+                let p = self.packs_read();
+                p.objects
+                    .get(h)
+                    .map(|l| (p.names[l.pack as usize].clone(), *l))
+            };
+            if let Some((name, loc)) = loc {
+                match self
+                    .backend
+                    .read_at(&pack_path(&name), loc.offset, loc.len as usize)
+                {
+                    Ok(b) => return Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        return Err(Error::CorruptedPack {
+                            pack: name,
+                            what: "shorter than its index says",
+                        });
+                    }
+                    // Removed by a gc through another store value: look again.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt == 0 => {
+                        self.forget_packs();
+                        self.ensure_scanned()?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let limit = MAX_OBJECT_LEN as u64 + 1;
+            if let Some(b) = self.backend.read(&object_path(h), limit)? {
+                return Ok(Some(b));
+            }
+            // Perhaps written since this store value last looked.
+            if attempt == 0 && !self.packs_write().refresh(&*self.backend)? {
+                break;
+            }
+        }
+        let p = self.packs_read();
+        if let Some((pack, what)) = p.broken.first() {
+            // The object may be in a pack whose index cannot be read.
+            return Err(Error::CorruptedPack {
+                pack: pack.clone(),
+                what,
+            });
+        }
+        Ok(None)
     }
 
     /// Identifies this store value and its gc generation: a `Saver` keeps its
@@ -92,19 +230,37 @@ impl Store {
         Ok(h)
     }
 
+    /// Every object the store holds, packed or loose (unverified), sorted and
+    /// without duplicates.
+    pub fn objects(&self) -> Result<Vec<Hash>> {
+        self.ensure_scanned()?;
+        self.packs_write().refresh(&*self.backend)?;
+        let mut out: Vec<Hash> = self.packs_read().objects.keys().copied().collect();
+        for fan in self.backend.list("objects")? {
+            for rest in self.backend.list(&format!("objects/{fan}"))? {
+                if let Ok(h) = format!("{fan}{rest}").parse::<Hash>() {
+                    out.push(h);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Whether the store holds an object under `h` (unverified).
     pub fn contains(&self, h: &Hash) -> Result<bool> {
-        Ok(self.backend.exists(&object_path(h))?)
+        if self.has_cached(h)? || self.backend.exists(&object_path(h))? {
+            return Ok(true);
+        }
+        self.packs_write().refresh(&*self.backend)?;
+        Ok(self.packs_read().objects.contains_key(h))
     }
 
     /// The bytes of object `h`, expected to be of `kind`, verified against the
     /// hash (`Corrupted` if they differ, `Missing` if absent).
     pub fn get(&self, h: &Hash, kind: Kind) -> Result<Vec<u8>> {
-        let limit = MAX_OBJECT_LEN as u64 + 1;
-        let bytes = self
-            .backend
-            .read(&object_path(h), limit)?
-            .ok_or(Error::Missing { hash: *h })?;
+        let bytes = self.read_raw(h)?.ok_or(Error::Missing { hash: *h })?;
         if bytes.len() > MAX_OBJECT_LEN {
             return Err(Error::Corrupted {
                 object: kind,

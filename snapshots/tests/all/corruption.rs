@@ -10,7 +10,8 @@ use strata_snapshots::{Error, Hash, MemBackend, Store, load, load_with};
 
 use crate::common::*;
 
-fn small_store() -> (MemBackend, Store, Hash) {
+/// A small snapshot saved the usual way (into packs).
+fn small_packed() -> (MemBackend, Store, Hash) {
     let backend = MemBackend::new();
     let store = Store::with_backend(backend.clone());
     let mut fs = new_fs();
@@ -21,6 +22,56 @@ fn small_store() -> (MemBackend, Store, Hash) {
     symlink(&mut fs, "d/f", "s");
     let h = strata_snapshots::save(&store, &fs.snapshot(), &[("k", "v")]).unwrap();
     (backend, store, h)
+}
+
+/// The same snapshot with every object as a loose file, so each object can
+/// be damaged on its own.
+fn small_store() -> (MemBackend, Store, Hash) {
+    let (_, packed, h) = small_packed();
+    let backend = MemBackend::new();
+    let store = Store::with_backend(backend.clone());
+    for o in packed.objects().unwrap() {
+        let bytes = packed.get(&o, strata_snapshots::Kind::Chunk).unwrap();
+        store.put(&bytes).unwrap();
+    }
+    (backend, store, h)
+}
+
+#[test]
+fn every_bit_flip_and_truncation_of_a_pack_is_detected() {
+    let (backend, _, h) = small_packed();
+    let packs: Vec<(String, Vec<u8>)> = backend
+        .files()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("packs/"))
+        .collect();
+    assert_eq!(packs.len(), 1);
+    let (path, orig) = &packs[0];
+    let detected = |what: &str| {
+        // A fresh store value: nothing of the pack is cached.
+        match load(&Store::with_backend(backend.clone()), &h) {
+            Err(
+                Error::Corrupted { .. }
+                | Error::Missing { .. }
+                | Error::UnsupportedVersion { .. }
+                | Error::CorruptedPack { .. },
+            ) => {}
+            Err(e) => panic!("{what}: wrong error {e}"),
+            Ok(_) => panic!("{what}: damage not detected"),
+        }
+    };
+    for bit in 0..orig.len() * 8 {
+        let mut bad = orig.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        backend.set(path, Some(bad));
+        detected(&format!("bit {bit}"));
+    }
+    for len in 0..orig.len() {
+        backend.set(path, Some(orig[..len].to_vec()));
+        detected(&format!("cut at {len}"));
+    }
+    backend.set(path, Some(orig.clone()));
+    load(&Store::with_backend(backend.clone()), &h).unwrap();
 }
 
 fn objects(backend: &MemBackend) -> BTreeMap<String, Vec<u8>> {

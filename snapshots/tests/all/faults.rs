@@ -4,10 +4,30 @@ use strata_snapshots::{Error, MemBackend, Saver, Store, load};
 
 use crate::common::*;
 
+/// Pack limits to run the fault tests with: one pack per object, a few objects
+/// per pack, and the default (the whole save in one pack).
+const PACK_LIMITS: [usize; 3] = [1, 300, strata_snapshots::DEFAULT_PACK_LIMIT];
+
 #[test]
 fn failing_at_every_write_keeps_earlier_snapshots() {
-    let backend = MemBackend::new();
-    let store = Store::with_backend(backend.clone());
+    for limit in PACK_LIMITS {
+        failing_at_every_write(limit);
+    }
+}
+
+/// A separate backend holding the same files.
+fn copy_of(b: &MemBackend) -> MemBackend {
+    let c = MemBackend::new();
+    for (path, data) in b.files() {
+        c.set(&path, Some(data));
+    }
+    c
+}
+
+fn failing_at_every_write(limit: usize) {
+    let base = MemBackend::new();
+    let store = Store::with_backend(base.clone());
+    store.set_pack_limit(limit);
     let mut fs = new_fs();
     sample(&mut fs);
     let a = fs.snapshot();
@@ -22,6 +42,11 @@ fn failing_at_every_write_keeps_earlier_snapshots() {
 
     let mut n = 1;
     loop {
+        // Each attempt on a copy of the store holding only `a`, so that no
+        // earlier attempt has written any of `b`'s objects already.
+        let backend = copy_of(&base);
+        let store = Store::with_backend(backend.clone());
+        store.set_pack_limit(limit);
         // A saver that has just saved `a` (nothing to write: all present), so the
         // failing save of `b` is incremental.
         let mut saver = Saver::new();
@@ -40,7 +65,7 @@ fn failing_at_every_write_keeps_earlier_snapshots() {
                 break;
             }
             Err(Error::Io(_)) => {}
-            Err(e) => panic!("write {n}: unexpected error {e}"),
+            Err(e) => panic!("limit {limit}, write {n}: unexpected error {e}"),
         }
         // The earlier snapshot is intact and complete.
         let ha2 = store.get_ref("a").unwrap();
@@ -48,12 +73,19 @@ fn failing_at_every_write_keeps_earlier_snapshots() {
         store.verify(&ha).unwrap();
         assert_same_tree(&a, &load(&store, &ha).unwrap());
         assert!(matches!(store.get_ref("b"), Err(Error::NoSuchRef(_))));
-        // A saver whose save failed starts over and succeeds once storage heals.
+        // A saver whose save failed starts over and succeeds once storage heals,
+        // through this store value and through a fresh one.
         let mut again = Saver::new();
         let hb = again.save(&store, &b, &[]).unwrap();
         assert_same_tree(&b, &load(&store, &hb).unwrap());
+        let fresh = Store::with_backend(backend.clone());
+        assert_same_tree(&b, &load(&fresh, &hb).unwrap());
         n += 1;
         assert!(n < 1000);
+    }
+    if limit == 1 {
+        // One pack per object: every object write was a failure point.
+        assert!(n > 8, "{n}");
     }
 }
 
@@ -67,11 +99,14 @@ fn gc_after_failures_keeps_refs_whole() {
     let ha = strata_snapshots::save(&store, &a, &[]).unwrap();
     store.set_ref("a", &ha).unwrap();
     write(&mut fs, "junk", 0, b"unreferenced");
+    // Small packs, so the failing save leaves some written before it fails.
+    store.set_pack_limit(1);
     backend.fail_from(Some(backend.writes() + 3));
     assert!(strata_snapshots::save(&store, &fs.snapshot(), &[]).is_err());
     backend.fail_from(None);
     let stats = store.gc().unwrap();
     assert!(stats.removed >= 1, "{stats:?}");
+    assert!(stats.packs_rewritten >= 2, "{stats:?}");
     store.verify(&ha).unwrap();
     assert_same_tree(&a, &load(&store, &ha).unwrap());
 }

@@ -26,9 +26,11 @@ fn one_change_writes_only_its_path() {
     let first = saver.save(&store, &fs.snapshot(), &[]).unwrap();
     write(&mut fs, "d3/f7", 0, b"changed");
     let before = backend.writes();
+    let objects = store.objects().unwrap().len();
     let second = saver.save(&store, &fs.snapshot(), &[]).unwrap();
-    // New chunk, file, d3, root, manifest.
-    assert_eq!(backend.writes() - before, 5);
+    // New chunk, file, d3, root, manifest, in one pack.
+    assert_eq!(backend.writes() - before, 1);
+    assert_eq!(store.objects().unwrap().len() - objects, 5);
     let m = strata_snapshots::read_manifest(&store, &second).unwrap();
     assert_eq!(m.parent, Some(first));
     assert_eq!(

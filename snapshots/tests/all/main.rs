@@ -8,5 +8,6 @@ mod faults;
 mod golden;
 mod incremental;
 mod oci;
+mod packs;
 mod roundtrip;
 mod store;

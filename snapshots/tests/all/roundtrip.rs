@@ -59,7 +59,10 @@ fn host_directory_store_round_trips() {
     let h2 = store.get_ref("main").unwrap();
     assert_eq!(h, h2);
     assert_same_tree(&snap, &load(&store, &h2).unwrap());
-    assert!(dir.path().join("objects").join(&h.to_hex()[..2]).is_dir());
+    // One pack file, and no loose objects.
+    let packs = std::fs::read_dir(dir.path().join("packs")).unwrap().count();
+    assert_eq!(packs, 1);
+    assert!(!dir.path().join("objects").exists());
 }
 
 /// One generated operation over a small name space.

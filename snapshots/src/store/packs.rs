@@ -1,0 +1,341 @@
+//! Pack files inside a store: many objects in one file, so a save costs one fsync, not one per object.
+//!
+//! Layout of `packs/NAME.pack`, where NAME is the lowercase hex blake3 of the
+//! pack's index bytes (so two packs with the same objects in the same order
+//! have the same name and content):
+//!
+//! ```text
+//! offset   size  field
+//! 0        8     magic: 0x89 'S' 'N' 'P' 'P' 'A' 'C' 'K'
+//! 8        2     pack version, u16 little-endian (see PACK_VERSION_1)
+//! 10       ..    objects, each exactly its encoding as a loose object, back to back
+//! I        44n   index: n entries (hash: 32, offset: u64 LE, len: u32 LE),
+//!                strictly increasing by hash
+//! end-48   8     n, u64 LE
+//! end-40   8     I, u64 LE
+//! end-32   32    blake3 of the index bytes
+//! ```
+//!
+//! A pack is written whole (temp file, fsync, rename, directory fsync), so it
+//! is either absent or complete. The index checksum catches a damaged index;
+//! each object is still verified against its hash when read, like a loose one.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Store;
+use super::backend::{Backend, TEMP_PREFIX};
+use crate::error::{Error, Result};
+use crate::format::{self, MAX_OBJECT_LEN};
+use crate::hash::Hash;
+
+/// Magic bytes opening every pack file.
+pub(crate) const PACK_MAGIC: [u8; 8] = [0x89, b'S', b'N', b'P', b'P', b'A', b'C', b'K'];
+/// Pack version 1: first layout (objects, then a sorted index with a blake3 checksum).
+pub(crate) const PACK_VERSION_1: u16 = 1;
+/// Bytes before the first object.
+const PACK_HEADER_LEN: usize = 10;
+/// Bytes of one index entry.
+const ENTRY_LEN: usize = 44;
+/// Bytes of the trailer.
+const TRAILER_LEN: usize = 48;
+/// Folder of the packs.
+pub(crate) const PACK_DIR: &str = "packs";
+/// Most objects in one pack (bounds the index read before it is checked).
+const MAX_PACK_OBJECTS: u64 = 1 << 26;
+
+/// Default size at which a batch writes its pack and starts a new one.
+pub const DEFAULT_PACK_LIMIT: usize = 64 << 20;
+
+pub(crate) fn pack_path(name: &str) -> String {
+    format!("{PACK_DIR}/{name}")
+}
+
+/// Where an object lives inside a pack.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Loc {
+    /// Index into `PackSet::names`.
+    pub(crate) pack: u32,
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
+/// One entry of a pack's index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IndexEntry {
+    pub(crate) hash: Hash,
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
+/// What a store knows of its packs: every object's location.
+#[derive(Debug, Default)]
+pub(crate) struct PackSet {
+    /// Whether the packs folder has been listed at all.
+    pub(crate) scanned: bool,
+    pub(crate) names: Vec<String>,
+    known: HashSet<String>,
+    pub(crate) objects: HashMap<Hash, Loc>,
+    /// Packs whose index is damaged, with what is wrong.
+    pub(crate) broken: Vec<(String, &'static str)>,
+    /// Whether the loose `objects` folder had anything in it at the last scan;
+    /// when not, a lookup that misses the packs does not ask the backend.
+    pub(crate) loose: bool,
+}
+
+impl PackSet {
+    /// Lists the packs folder and reads the index of every pack not known yet.
+    /// Returns whether anything new was found.
+    pub(crate) fn refresh(&mut self, b: &dyn Backend) -> Result<bool> {
+        self.scanned = true;
+        self.loose = !b.list("objects")?.is_empty();
+        let mut found = false;
+        let mut names = b.list(PACK_DIR)?;
+        names.sort();
+        for name in names {
+            if name.starts_with(TEMP_PREFIX)
+                || !name.ends_with(".pack")
+                || self.known.contains(&name)
+            {
+                continue;
+            }
+            self.known.insert(name.clone());
+            match read_index(b, &name) {
+                Ok(entries) => {
+                    self.add(name, &entries);
+                    found = true;
+                }
+                Err(Error::CorruptedPack { what, .. }) => self.broken.push((name, what)),
+                // Removed between the listing and the read (a gc elsewhere).
+                Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.known.remove(&name);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records a pack and its entries (a hash already known keeps its first place).
+    pub(crate) fn add(&mut self, name: String, entries: &[IndexEntry]) {
+        let pack = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.known.insert(name.clone());
+        self.names.push(name);
+        self.objects.reserve(entries.len());
+        for e in entries {
+            self.objects.entry(e.hash).or_insert(Loc {
+                pack,
+                offset: e.offset,
+                len: e.len,
+            });
+        }
+    }
+}
+
+/// Reads and checks the index of pack `name`.
+pub(crate) fn read_index(b: &dyn Backend, name: &str) -> Result<Vec<IndexEntry>> {
+    let path = pack_path(name);
+    let bad = |what| Error::CorruptedPack {
+        pack: name.to_owned(),
+        what,
+    };
+    let size = b
+        .size(&path)?
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+    if size < (PACK_HEADER_LEN + TRAILER_LEN) as u64 {
+        return Err(bad("shorter than a header and a trailer"));
+    }
+    let head = b.read_at(&path, 0, PACK_HEADER_LEN)?;
+    if head[..8] != PACK_MAGIC {
+        return Err(bad("bad magic"));
+    }
+    if u16::from_le_bytes([head[8], head[9]]) != PACK_VERSION_1 {
+        return Err(bad("unknown pack version"));
+    }
+    let trailer = b.read_at(&path, size - TRAILER_LEN as u64, TRAILER_LEN)?;
+    let n = u64::from_le_bytes(trailer[0..8].try_into().unwrap_or_default());
+    let at = u64::from_le_bytes(trailer[8..16].try_into().unwrap_or_default());
+    if n > MAX_PACK_OBJECTS {
+        return Err(bad("more objects than a pack may hold"));
+    }
+    let index_len = n * ENTRY_LEN as u64;
+    if at < PACK_HEADER_LEN as u64 || at.checked_add(index_len + TRAILER_LEN as u64) != Some(size) {
+        return Err(bad("index position does not match the file size"));
+    }
+    let index = b.read_at(&path, at, index_len as usize)?;
+    if blake3::hash(&index).as_bytes()[..] != trailer[16..48] {
+        return Err(bad("index does not match its checksum"));
+    }
+    let mut out = Vec::with_capacity(n as usize);
+    for e in index.chunks_exact(ENTRY_LEN) {
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&e[..32]);
+        let offset = u64::from_le_bytes(e[32..40].try_into().unwrap_or_default());
+        let len = u32::from_le_bytes(e[40..44].try_into().unwrap_or_default());
+        if offset < PACK_HEADER_LEN as u64
+            || len as usize > MAX_OBJECT_LEN
+            || offset
+                .checked_add(u64::from(len))
+                .is_none_or(|end| end > at)
+        {
+            return Err(bad("index entry outside the object area"));
+        }
+        if out.last().is_some_and(|p: &IndexEntry| p.hash.0 >= hash) {
+            return Err(bad("index not sorted by hash"));
+        }
+        out.push(IndexEntry {
+            hash: Hash(hash),
+            offset,
+            len,
+        });
+    }
+    Ok(out)
+}
+
+/// Collects objects into pack files: the way to write many objects at once.
+///
+/// Objects go into an in-memory pack that is written (atomically, with one
+/// fsync) when it reaches the store's pack limit and at [`Batch::finish`].
+/// An object is visible in the store only once its pack is written, so write
+/// a snapshot's manifest last: a batch dropped or failed midway leaves only
+/// unreferenced objects, which `gc` removes.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    store: &'a Store,
+    buf: Vec<u8>,
+    entries: Vec<IndexEntry>,
+    pending: HashSet<Hash>,
+    /// Skip objects the store already has (false when `gc` rewrites packs).
+    dedup: bool,
+    written: u64,
+    /// Names of the packs written so far.
+    packs: Vec<String>,
+}
+
+impl<'a> Batch<'a> {
+    pub(crate) fn new(store: &'a Store, dedup: bool) -> Batch<'a> {
+        Batch {
+            store,
+            buf: Vec::new(),
+            entries: Vec::new(),
+            pending: HashSet::new(),
+            dedup,
+            written: 0,
+            packs: Vec::new(),
+        }
+    }
+
+    fn start(&mut self) {
+        if self.buf.is_empty() {
+            let cap = self.store.pack_limit().min(DEFAULT_PACK_LIMIT) + (1 << 20);
+            self.buf.reserve(cap);
+            self.buf.extend_from_slice(&PACK_MAGIC);
+            self.buf.extend_from_slice(&PACK_VERSION_1.to_le_bytes());
+        }
+    }
+
+    fn have(&self, h: &Hash) -> Result<bool> {
+        Ok(self.pending.contains(h) || (self.dedup && self.store.has_cached(h)?))
+    }
+
+    /// Appends the object that was just encoded at `buf[start..]`, unless it
+    /// is present already (then it is cut off again).
+    fn commit(&mut self, start: usize) -> Result<Hash> {
+        let bytes = &self.buf[start..];
+        if bytes.len() > MAX_OBJECT_LEN {
+            self.buf.truncate(start);
+            return Err(Error::TooLarge("object larger than the format allows"));
+        }
+        let h = Hash::of(bytes);
+        if self.have(&h)? {
+            self.buf.truncate(start);
+            return Ok(h);
+        }
+        self.entries.push(IndexEntry {
+            hash: h,
+            offset: start as u64,
+            len: (self.buf.len() - start) as u32,
+        });
+        self.pending.insert(h);
+        if self.buf.len() >= self.store.pack_limit() {
+            self.flush()?;
+        }
+        Ok(h)
+    }
+
+    /// Adds an encoded object (see `format`) and returns its hash.
+    pub fn put(&mut self, bytes: &[u8]) -> Result<Hash> {
+        self.start();
+        let start = self.buf.len();
+        self.buf.extend_from_slice(bytes);
+        self.commit(start)
+    }
+
+    /// Adds a chunk of file data, encoding it straight into the pack (no
+    /// intermediate copy), and returns the chunk object's hash.
+    ///
+    /// # Preconditions
+    /// `data.len() <= format::MAX_CHUNK_LEN`.
+    pub fn put_chunk(&mut self, data: &[u8]) -> Result<Hash> {
+        self.start();
+        let start = self.buf.len();
+        format::encode_chunk_into(data, &mut self.buf);
+        self.commit(start)
+    }
+
+    /// Encodes and adds an object.
+    pub(crate) fn put_object<T: format::Object>(&mut self, obj: &T) -> Result<Hash> {
+        self.start();
+        let start = self.buf.len();
+        format::encode_into(obj, &mut self.buf);
+        self.commit(start)
+    }
+
+    /// Bytes of objects written to the store so far (in finished packs).
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes the pending pack, if it holds anything.
+    fn flush(&mut self) -> Result<()> {
+        if self.entries.is_empty() {
+            self.buf.clear();
+            return Ok(());
+        }
+        self.entries.sort_unstable_by_key(|e| e.hash);
+        let at = self.buf.len() as u64;
+        let index_start = self.buf.len();
+        for e in &self.entries {
+            self.buf.extend_from_slice(&e.hash.0);
+            self.buf.extend_from_slice(&e.offset.to_le_bytes());
+            self.buf.extend_from_slice(&e.len.to_le_bytes());
+        }
+        let sum = blake3::hash(&self.buf[index_start..]);
+        let name = format!("{}.pack", sum.to_hex());
+        self.buf
+            .extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
+        self.buf.extend_from_slice(&at.to_le_bytes());
+        self.buf.extend_from_slice(sum.as_bytes());
+        self.store
+            .backend()
+            .write_atomic(&pack_path(&name), &self.buf)?;
+        self.written += at - PACK_HEADER_LEN as u64;
+        self.store.pack_written(name.clone(), &self.entries);
+        self.packs.push(name);
+        self.entries.clear();
+        self.pending.clear();
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes what is pending; every object put is durable in the store after
+    /// this returns.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()
+    }
+
+    /// Like `finish`, and returns the names of every pack written.
+    pub(crate) fn finish_packs(mut self) -> Result<Vec<String>> {
+        self.flush()?;
+        Ok(std::mem::take(&mut self.packs))
+    }
+}
