@@ -249,3 +249,28 @@ fn checkout_writes_a_new_directory_only() {
     assert!(ch.join(".wh.data").exists());
     assert!(ch.join("datasets/a.csv").exists());
 }
+
+/// `export` with stdout on a terminal refuses (run under util-linux `script`,
+/// which gives the command a pseudo-terminal; skipped where it is missing).
+#[test]
+fn export_refuses_a_terminal() {
+    let e = two_runs();
+    let cmd = format!(
+        "STRATA_STORE='{}' '{}' snapshot export one; echo \"rc=$?\"",
+        e.store().display(),
+        env!("CARGO_BIN_EXE_strata")
+    );
+    let Ok(o) = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+    else {
+        eprintln!("note: `script` unavailable; terminal refusal not checked");
+        return;
+    };
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("refusing to write a tar archive to a terminal"),
+        "{text}"
+    );
+    assert!(text.contains("rc=2"), "{text}");
+}
