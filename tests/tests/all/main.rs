@@ -7,3 +7,4 @@ mod expected;
 mod fixture;
 mod guests;
 mod hostile;
+mod real_programs;

@@ -1,0 +1,164 @@
+#!/bin/sh
+# Fetches the sources of the real programs that tests/tests/all/real_programs.rs
+# runs, checks them against pinned sha256 digests, and builds them into WASI
+# command modules:
+#
+#   sqlite3.wasm  SQLite 3.52.0's shell and library (from the npm package
+#                 sqlite3, which carries SQLite's autoconf tarball)
+#   lua.wasm      Lua 5.4.9 (from the crates.io crate lua-src) with the
+#                 stand-alone driver tests/real/lua/lua_run.c
+#   luac.wasm     the same Lua compiler and dumper, driven by
+#                 tests/real/lua/luac_main.c
+#
+# No third-party source is kept in the repository: it is downloaded here, at
+# test-preparation time, with the registries' own clients (npm, cargo), into
+# the cache directory ${STRATA_REAL_PROGRAMS_DIR:-target/real-programs}.  A
+# second run with nothing changed does nothing.
+#
+# Needs: npm, cargo, clang with wasi-libc (Debian: clang lld wasi-libc
+# libclang-rt-14-dev-wasm32), and clang-22 with lld-22 and
+# libclang-rt-22-dev-wasm32 for Lua: Lua reports errors with setjmp/longjmp,
+# which wasi-libc lacks, so Lua is built with clang's lowering of
+# setjmp/longjmp to the exception-handling proposal (exnref form, the one
+# wasmtime runs; clang 14 can only emit the legacy form).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${STRATA_REAL_PROGRAMS_DIR:-$repo/target/real-programs}
+CC14=${CC_WASI:-clang}
+CC22=${CC_WASI_EH:-clang-22}
+
+SQLITE_NPM=sqlite3@6.0.1
+SQLITE_DIR=sqlite-autoconf-3520000
+# sha256 of deps/sqlite-autoconf-3520000.tar.gz inside the npm tarball.
+SQLITE_SHA256=f6b50b0c103392af32a8be15b2b9d25959de9a00a70c3979128aafeaa5338b3f
+LUA_CRATE=551.1.0
+LUA_DIR=lua-5.4.9
+# sha256 over `sha256sum` of every file of lua-src's lua-5.4.9/, sorted by name.
+LUA_TREE_SHA256=8761d19ea3a83ae79eaa70ca7cac612cc2dfb7ec30f282ffc57421640f85a360
+
+log() { printf 'fetch-build: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+tree_sha256() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1); }
+
+# Everything the outputs depend on: this script and the in-tree C files.
+inputs_digest() {
+  (cd "$here" && cat fetch-build.sh shim/* lua/*.c && "$CC14" --version && "$CC22" --version) \
+    2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+for tool in npm cargo "$CC14" "$CC22"; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (see the header of $0)"
+done
+
+mkdir -p "$out"
+stamp=$(inputs_digest)
+if [ -f "$out/STAMP" ] && [ "$(cat "$out/STAMP")" = "$stamp" ] &&
+  [ -f "$out/sqlite3.wasm" ] && [ -f "$out/lua.wasm" ] && [ -f "$out/luac.wasm" ]; then
+  log "up to date in $out"
+  exit 0
+fi
+rm -f "$out/STAMP"
+dl="$out/download"
+src="$out/src"
+mkdir -p "$dl" "$src"
+
+# --- SQLite ------------------------------------------------------------------
+sqlite_src="$src/$SQLITE_DIR"
+if [ ! -f "$sqlite_src/.verified" ]; then
+  inner="$dl/package/deps/$SQLITE_DIR.tar.gz"
+  if [ ! -f "$inner" ] || [ "$(sha256 "$inner")" != "$SQLITE_SHA256" ]; then
+    log "downloading $SQLITE_NPM"
+    rm -rf "$dl/package" "$dl"/sqlite3-*.tgz
+    (cd "$dl" && npm pack --silent "$SQLITE_NPM" >/dev/null)
+    tar -xzf "$dl"/sqlite3-*.tgz -C "$dl" package/deps
+  fi
+  got=$(sha256 "$inner")
+  [ "$got" = "$SQLITE_SHA256" ] || die "$inner: sha256 $got, expected $SQLITE_SHA256"
+  rm -rf "$sqlite_src"
+  tar -xzf "$inner" -C "$src" "$SQLITE_DIR/sqlite3.c" "$SQLITE_DIR/sqlite3.h" \
+    "$SQLITE_DIR/sqlite3ext.h" "$SQLITE_DIR/shell.c"
+  touch "$sqlite_src/.verified"
+fi
+
+# --- Lua ---------------------------------------------------------------------
+lua_src="$src/$LUA_DIR"
+if [ ! -f "$lua_src/.verified" ]; then
+  log "downloading lua-src $LUA_CRATE"
+  proj="$dl/lua-fetch"
+  rm -rf "$proj"
+  mkdir -p "$proj/src"
+  : >"$proj/src/lib.rs"
+  # An empty [workspace] keeps cargo from taking this for a member of ours.
+  cat >"$proj/Cargo.toml" <<EOF
+[package]
+name = "lua-fetch"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+lua-src = "=$LUA_CRATE"
+
+[workspace]
+EOF
+  (cd "$proj" && cargo vendor --quiet --versioned-dirs vendor >/dev/null)
+  vendored="$proj/vendor/lua-src-$LUA_CRATE/$LUA_DIR"
+  got=$(tree_sha256 "$vendored")
+  [ "$got" = "$LUA_TREE_SHA256" ] || die "$vendored: tree sha256 $got, expected $LUA_TREE_SHA256"
+  rm -rf "$lua_src"
+  cp -r "$vendored" "$lua_src"
+  touch "$lua_src/.verified"
+fi
+
+# --- Build -------------------------------------------------------------------
+obj="$out/obj"
+rm -rf "$obj"
+mkdir -p "$obj"
+
+# SQLite's own WASI support (SQLITE_WASI, set by __wasi__) turns off threads,
+# extension loading and shared-memory WAL; the emulated libraries give it
+# signal(), clock() and getpid().  shell.c and sqlite3.c compile in parallel.
+SQLITE_FLAGS="-O2 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
+  -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID \
+  -D_WASI_EMULATED_MMAN -I$sqlite_src"
+log "building sqlite3.wasm"
+# shellcheck disable=SC2086
+"$CC14" --target=wasm32-wasi $SQLITE_FLAGS -c "$sqlite_src/sqlite3.c" -o "$obj/sqlite3.o" &
+sqlite_pid=$!
+# shellcheck disable=SC2086
+"$CC14" --target=wasm32-wasi $SQLITE_FLAGS -c "$sqlite_src/shell.c" -o "$obj/shell.o"
+"$CC14" --target=wasm32-wasi -O2 -c "$here/shim/wasi_missing.c" -o "$obj/wasi_missing.o"
+
+# Lua meanwhile, with setjmp/longjmp lowered to wasm exceptions.
+log "building lua.wasm and luac.wasm"
+LUA_FLAGS="-O2 -Wno-deprecated -mexception-handling -mllvm -wasm-enable-sjlj \
+  -mllvm -wasm-use-legacy-eh=false -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL \
+  -I$here/shim -I$lua_src"
+mkdir -p "$obj/lua"
+for c in "$lua_src"/*.c "$here/shim/wasm_sjlj.c"; do
+  # shellcheck disable=SC2086
+  "$CC22" --target=wasm32-wasi $LUA_FLAGS -c "$c" -o "$obj/lua/$(basename "$c" .c).o"
+done
+for driver in lua_run luac_main; do
+  # shellcheck disable=SC2086
+  "$CC22" --target=wasm32-wasi $LUA_FLAGS -Wall -Wextra -c "$here/lua/$driver.c" -o "$obj/$driver.o"
+done
+LUA_LINK="-Wno-deprecated -Wl,-z,stack-size=1048576 -Wl,--strip-all -lwasi-emulated-process-clocks -lwasi-emulated-signal"
+# shellcheck disable=SC2086
+"$CC22" --target=wasm32-wasi -o "$out/lua.wasm" "$obj/lua_run.o" "$obj"/lua/*.o $LUA_LINK
+# shellcheck disable=SC2086
+"$CC22" --target=wasm32-wasi -o "$out/luac.wasm" "$obj/luac_main.o" "$obj"/lua/*.o $LUA_LINK
+
+wait "$sqlite_pid" || die "compiling sqlite3.c failed"
+"$CC14" --target=wasm32-wasi -Wl,--strip-all -o "$out/sqlite3.wasm" \
+  "$obj/shell.o" "$obj/sqlite3.o" "$obj/wasi_missing.o" \
+  -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid \
+  -lwasi-emulated-mman
+
+echo "$stamp" >"$out/STAMP"
+for m in sqlite3 lua luac; do
+  log "$out/$m.wasm: $(wc -c <"$out/$m.wasm") bytes"
+done
