@@ -173,7 +173,7 @@ pub(crate) fn save(
     what: &str,
 ) -> strata_snapshots::Result<Hash> {
     let bar = Bar::new(what, Unit::Bytes);
-    let h = saver.save(&opened.store, snap, labels);
+    let h = saver.save_with_progress(&opened.store, snap, labels, &bar);
     bar.finish();
     h
 }
