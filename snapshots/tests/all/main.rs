@@ -1,5 +1,6 @@
 //! Integration tests of the snapshot format, store, save and load, in one binary.
 
+mod checkout;
 mod common;
 mod corruption;
 mod determinism;
