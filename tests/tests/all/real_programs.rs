@@ -314,3 +314,57 @@ fn assert_completed_quietly(outcome: &Outcome) {
     );
     assert!(outcome.stdout.is_empty() && outcome.stderr.is_empty());
 }
+
+/// `lua.wasm` and `luac.wasm` report Lua errors through wasm exceptions
+/// (setjmp/longjmp lowered to `try_table`/`throw`), so the tests above run a
+/// module of the exception-handling proposal: without the proposal the
+/// module does not even validate.
+#[test]
+fn lua_modules_use_the_exception_handling_proposal() {
+    let (Some(lua), Some(luac)) = (program("lua"), program("luac")) else {
+        return;
+    };
+    let mut without = wasmtime::Config::new();
+    without.wasm_exceptions(false);
+    let without = wasmtime::Engine::new(&without).expect("engine without exceptions");
+    for (name, wasm) in [("lua", &lua), ("luac", &luac)] {
+        assert!(
+            wasmtime::Module::validate(&without, wasm).is_err(),
+            "{name}.wasm validates without exceptions"
+        );
+        wasmtime::Module::validate(oracle::engine(), wasm)
+            .unwrap_or_else(|e| panic!("{name}.wasm: {e:#}"));
+    }
+}
+
+/// A deliberate difference, checked: SQLite commits a transaction over two
+/// databases through a super-journal and then fsyncs its directory. Strata
+/// lets a directory be fsynced, as POSIX does, and the commit succeeds;
+/// wasmtime-wasi answers EBADF (the `fs_basic` row of
+/// `strata::DELIBERATE`), so SQLite reports a disk I/O error there. When
+/// wasmtime-wasi changes, this test says so.
+#[test]
+fn sqlite_commits_a_transaction_over_two_databases_where_wasmtime_wasi_cannot() {
+    let Some(sqlite) = program("sqlite3") else {
+        return;
+    };
+    let script = std::fs::read(workload("sqlite").join("two_databases.sql")).expect("script");
+    let args = ["sqlite3", "-bail", "/w/a.db"];
+    let start = tempfile::tempdir().expect("temp dir");
+
+    let real = tempfile::tempdir().expect("temp dir");
+    let theirs = oracle::run_wasmtime(&sqlite, real.path(), GUEST_DIR, &args, ENV, &script);
+    assert_eq!(theirs.exit_code, 1, "wasmtime-wasi: {theirs:?}");
+    assert!(
+        text(&theirs.stderr).contains("disk I/O error"),
+        "{}",
+        text(&theirs.stderr)
+    );
+
+    let lower = HostLower::open(start.path()).expect("open lower");
+    let fs = Fs::with_lower(Arc::new(lower), Config::default()).expect("mount");
+    let (ours, snap) = strata::run_strata(&sqlite, fs, GUEST_DIR, &args, ENV, &script);
+    assert_completed(&ours, "1|1");
+    let names: Vec<String> = strata::picture(&snap).into_keys().collect();
+    assert_eq!(names, ["a.db", "b.db"], "journals are all gone");
+}
