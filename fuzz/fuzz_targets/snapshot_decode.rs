@@ -4,13 +4,15 @@
 //! fixed bound (a counting global allocator measures the peak).
 //!
 //! Input: byte 0 picks the mode.
-//! - even: one object; byte 1 picks the kind (low bits) and whether a valid
+//! - 0 mod 4: one object; byte 1 picks the kind (low bits) and whether a valid
 //!   header is put in front of the rest (high bit), so the fuzzer reaches body
 //!   decoding without having to find the magic first.
+//! - 2 mod 4: the rest is an OCI layer tar, imported with small quotas.
 //! - odd: a store: records `[flags, len_lo, len_hi, bytes…]`; in a record the
 //!   token `F7 48 k` stands for the hash of record `k` (an earlier one), so
 //!   objects can refer to each other although the fuzzer cannot compute blake3.
-//!   The last record is loaded as a manifest with small quotas.
+//!   The last record is loaded as a manifest with small quotas, verified,
+//!   diffed against the first manifest record and garbage-collected.
 #![no_main]
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use strata_fuzz::alloc::Counting;
 use strata_snapshots::format::{
     self, CURRENT_VERSION, DirObject, FileObject, Kind, MAGIC, Manifest, SymlinkObject,
 };
+use strata_snapshots::oci::{ImportOptions, SpecialFiles, import};
 use strata_snapshots::{Hash, MemBackend, Store, load_with};
 
 #[global_allocator]
@@ -137,9 +140,46 @@ fn walk(snap: &strata_engine::Snapshot) {
     }
 }
 
+fn oci_mode(data: &[u8]) {
+    let opts = ImportOptions {
+        config: small_config(),
+        special_files: if data.first().is_some_and(|b| b & 1 == 1) {
+            SpecialFiles::Reject
+        } else {
+            SpecialFiles::Skip
+        },
+    };
+    let r = import(data, None, &opts);
+    debug(&format!(
+        "import: {:?}",
+        r.as_ref().map(|s| s.upper_inodes())
+    ));
+    if let Ok(snap) = r {
+        walk(&snap);
+    }
+}
+
+/// Says what happened when `STRATA_FUZZ_DEBUG` is set (replaying one input).
+fn debug(msg: &str) {
+    if std::env::var_os("STRATA_FUZZ_DEBUG").is_some() {
+        eprintln!("{msg}");
+    }
+}
+
+/// Quotas that keep a hostile input's tree small.
+fn small_config() -> Config {
+    Config {
+        max_bytes: 1 << 20,
+        max_inodes: 256,
+        clock: Arc::new(VirtualClock::default()),
+        ..Config::default()
+    }
+}
+
 fn store_mode(data: &[u8]) {
     let store = Store::with_backend(MemBackend::new());
     let mut hashes = Vec::new();
+    let mut manifests = Vec::new();
     let mut rest = data;
     while let [flags, lo, hi, tail @ ..] = rest {
         let len = usize::from(u16::from_le_bytes([*lo, *hi])).min(tail.len());
@@ -152,19 +192,23 @@ fn store_mode(data: &[u8]) {
         } else {
             body
         };
-        hashes.push(store.put(&obj).expect("memory store put"));
+        let h = store.put(&obj).expect("memory store put");
+        if kind == Kind::Manifest {
+            manifests.push(h);
+        }
+        hashes.push(h);
     }
     let Some(last) = hashes.last() else {
         return;
     };
-    let config = Config {
-        max_bytes: 1 << 20,
-        max_inodes: 256,
-        clock: Arc::new(VirtualClock::default()),
-        ..Config::default()
-    };
-    if let Ok(snap) = load_with(&store, last, config) {
+    let r = load_with(&store, last, small_config());
+    debug(&format!("load: {:?}", r.as_ref().map(|s| s.upper_inodes())));
+    if let Ok(snap) = r {
         walk(&snap);
+    }
+    if let Some(first) = manifests.first() {
+        let d = strata_snapshots::diff(&store, first, last);
+        debug(&format!("diff: {d:?}"));
     }
     let _ = store.verify(last);
     let _ = store.gc();
@@ -173,7 +217,8 @@ fn store_mode(data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     let base = ALLOC.reset_peak();
     match data {
-        [mode, sel, rest @ ..] if mode % 2 == 0 => {
+        [mode, rest @ ..] if mode % 4 == 2 => oci_mode(rest),
+        [mode, sel, rest @ ..] if mode % 4 == 0 => {
             let kind = KINDS[usize::from(sel & 0x7f) % KINDS.len()];
             if sel & 0x80 != 0 {
                 decode_one(kind, &with_header(kind, rest));
