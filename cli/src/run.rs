@@ -149,11 +149,6 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         };
         fss.push((spec.guest.clone(), mounts::build(spec, &config, start)?));
     }
-    let mut saver = Saver::new();
-    if let (Some(opened), Some(_), Some(t)) = (&plan.store, &plan.save_as, plan.target) {
-        prime(&mut saver, opened, &fss[t].1.snapshot(), &plan)?;
-    }
-
     let env = guest_env(&a.env)?;
     let wasm =
         std::fs::read(&a.module).with_context(|| format!("reading `{}`", a.module.display()))?;
@@ -168,6 +163,12 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
             .collect();
         let make = || builder(&a, &env);
         return crate::fork_bench::run(&pre, &make, &snaps, n, a.fork_threads);
+    }
+
+    // Only now that the guest is known to load: a failed start saves nothing.
+    let mut saver = Saver::new();
+    if let (Some(opened), Some(_), Some(t)) = (&plan.store, &plan.save_as, plan.target) {
+        prime(&mut saver, opened, &fss[t].1.snapshot(), &plan)?;
     }
 
     let mut b = builder(&a, &env);
