@@ -1,11 +1,14 @@
 //! `diff`: exact results on a hand-made change set, a property test against a model computed from full tree dumps, and the cost of a small change in a big tree.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use strata_engine::{FileType, Fs, OpenOptions};
 use strata_snapshots::format::EntryKind;
-use strata_snapshots::{Change, ChangeKind, MemBackend, Saver, Store, diff, save};
+use strata_snapshots::{Backend, Change, ChangeKind, MemBackend, Saver, Store, diff, save};
 
 use crate::common::{Desc, dump, link, mkdir, new_fs, sample, set_meta, symlink, write};
 
@@ -131,6 +134,71 @@ fn swapped_hard_link_partners_are_a_metadata_change() {
         .map(|p| c(p, m(false, true, false), EntryKind::File))
         .collect();
     assert_eq!(got, want);
+}
+
+/// A backend that counts object reads.
+#[derive(Debug)]
+struct Counting {
+    inner: MemBackend,
+    reads: Arc<AtomicU64>,
+}
+
+impl Backend for Counting {
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.read(path, limit)
+    }
+    fn read_at(&self, path: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.read_at(path, offset, len)
+    }
+    fn size(&self, path: &str) -> io::Result<Option<u64>> {
+        self.inner.size(path)
+    }
+    fn exists(&self, path: &str) -> io::Result<bool> {
+        self.inner.exists(path)
+    }
+    fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()> {
+        self.inner.write_atomic(path, data)
+    }
+    fn remove(&self, path: &str) -> io::Result<()> {
+        self.inner.remove(path)
+    }
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        self.inner.list(dir)
+    }
+}
+
+#[test]
+fn cost_follows_the_change_not_the_tree() {
+    let reads = Arc::new(AtomicU64::new(0));
+    let store = Store::with_backend(Counting {
+        inner: MemBackend::new(),
+        reads: reads.clone(),
+    });
+    let mut fs = new_fs();
+    for d in 0..20 {
+        mkdir(&mut fs, &format!("d{d}"));
+        for f in 0..50 {
+            write(
+                &mut fs,
+                &format!("d{d}/f{f}"),
+                0,
+                format!("{d}/{f}").as_bytes(),
+            );
+        }
+    }
+    let mut saver = Saver::new();
+    let a = saver.save(&store, &fs.snapshot(), &[]).unwrap();
+    write(&mut fs, "d7/f3", 0, b"changed");
+    let b = saver.save(&store, &fs.snapshot(), &[]).unwrap();
+    reads.store(0, Ordering::Relaxed);
+    let got = diff(&store, &a, &b).unwrap();
+    let paths: Vec<&str> = got.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/d7/f3"]);
+    // Two manifests, two roots, two `d7`s, two `f3`s: nothing else of the
+    // 1,000 files is read.
+    assert_eq!(reads.load(Ordering::Relaxed), 8);
 }
 
 // ---- property test against a model computed from full dumps ----
