@@ -13,7 +13,7 @@ use strata_snapshots::{Hash, Kind, MemBackend, NoProgress, Saver, Store, save};
 use crate::common::{Desc, dump, new_fs, sample, set_meta, write};
 
 /// The host tree under `root` described like `common::dump`.
-fn host_dump(root: &Path) -> BTreeMap<String, Desc> {
+pub(crate) fn host_dump(root: &Path) -> BTreeMap<String, Desc> {
     let mut paths = Vec::new();
     let mut work = vec![String::new()];
     while let Some(p) = work.pop() {
@@ -96,7 +96,7 @@ fn host_dump(root: &Path) -> BTreeMap<String, Desc> {
     out
 }
 
-fn engine_view(snap: &strata_engine::Snapshot) -> BTreeMap<String, Desc> {
+pub(crate) fn engine_view(snap: &strata_engine::Snapshot) -> BTreeMap<String, Desc> {
     let mut d = dump(snap);
     for x in d.values_mut() {
         if x.kind == FileType::Symlink {

@@ -9,6 +9,7 @@ mod faults;
 mod golden;
 mod incremental;
 mod oci;
+mod oci_gnu;
 mod packs;
 mod roundtrip;
 mod store;
