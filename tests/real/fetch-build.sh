@@ -9,6 +9,9 @@
 #                 stand-alone driver tests/real/lua/lua_run.c
 #   luac.wasm     the same Lua compiler and dumper, driven by
 #                 tests/real/lua/luac_main.c
+#   qjs.wasm      QuickJS-ng 0.16.2's interpreter `qjs` (from the crates.io
+#                 crate rquickjs-sys, which carries its whole source tree)
+#   qjsc.wasm     QuickJS-ng's compiler `qjsc`
 #
 # No third-party source is kept in the repository: it is downloaded here, at
 # test-preparation time, with the registries' own clients (npm, cargo), into
@@ -37,6 +40,10 @@ LUA_CRATE=551.1.0
 LUA_DIR=lua-5.4.9
 # sha256 over `sha256sum` of every file of lua-src's lua-5.4.9/, sorted by name.
 LUA_TREE_SHA256=8761d19ea3a83ae79eaa70ca7cac612cc2dfb7ec30f282ffc57421640f85a360
+QJS_CRATE=0.14.0
+QJS_DIR=quickjs-ng-0.16.2
+# The same kind of digest over rquickjs-sys's quickjs/.
+QJS_TREE_SHA256=113d94eb6d8829e059d2e1adf28213d749f43c5803abfc52be5587a868cce730
 
 log() { printf 'fetch-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -56,7 +63,8 @@ done
 mkdir -p "$out"
 stamp=$(inputs_digest)
 if [ -f "$out/STAMP" ] && [ "$(cat "$out/STAMP")" = "$stamp" ] &&
-  [ -f "$out/sqlite3.wasm" ] && [ -f "$out/lua.wasm" ] && [ -f "$out/luac.wasm" ]; then
+  [ -f "$out/sqlite3.wasm" ] && [ -f "$out/lua.wasm" ] && [ -f "$out/luac.wasm" ] &&
+  [ -f "$out/qjs.wasm" ] && [ -f "$out/qjsc.wasm" ]; then
   log "up to date in $out"
   exit 0
 fi
@@ -83,34 +91,42 @@ if [ ! -f "$sqlite_src/.verified" ]; then
   touch "$sqlite_src/.verified"
 fi
 
-# --- Lua ---------------------------------------------------------------------
+# --- Lua and QuickJS, from crates.io -----------------------------------------
 lua_src="$src/$LUA_DIR"
-if [ ! -f "$lua_src/.verified" ]; then
-  log "downloading lua-src $LUA_CRATE"
-  proj="$dl/lua-fetch"
+qjs_src="$src/$QJS_DIR"
+if [ ! -f "$lua_src/.verified" ] || [ ! -f "$qjs_src/.verified" ]; then
+  log "downloading lua-src $LUA_CRATE and rquickjs-sys $QJS_CRATE"
+  proj="$dl/crates-fetch"
   rm -rf "$proj"
   mkdir -p "$proj/src"
   : >"$proj/src/lib.rs"
   # An empty [workspace] keeps cargo from taking this for a member of ours.
   cat >"$proj/Cargo.toml" <<EOF
 [package]
-name = "lua-fetch"
+name = "crates-fetch"
 version = "0.0.0"
 edition = "2021"
 publish = false
 
 [dependencies]
 lua-src = "=$LUA_CRATE"
+rquickjs-sys = { version = "=$QJS_CRATE", default-features = false }
 
 [workspace]
 EOF
   (cd "$proj" && cargo vendor --quiet --versioned-dirs vendor >/dev/null)
-  vendored="$proj/vendor/lua-src-$LUA_CRATE/$LUA_DIR"
-  got=$(tree_sha256 "$vendored")
-  [ "$got" = "$LUA_TREE_SHA256" ] || die "$vendored: tree sha256 $got, expected $LUA_TREE_SHA256"
-  rm -rf "$lua_src"
-  cp -r "$vendored" "$lua_src"
-  touch "$lua_src/.verified"
+  # from (under vendor/), to, expected tree digest
+  while read -r from to want; do
+    from="$proj/vendor/$from"
+    got=$(tree_sha256 "$from")
+    [ "$got" = "$want" ] || die "$from: tree sha256 $got, expected $want"
+    rm -rf "$to"
+    cp -r "$from" "$to"
+    touch "$to/.verified"
+  done <<EOF
+lua-src-$LUA_CRATE/$LUA_DIR $lua_src $LUA_TREE_SHA256
+rquickjs-sys-$QJS_CRATE/quickjs $qjs_src $QJS_TREE_SHA256
+EOF
 fi
 
 # --- Build -------------------------------------------------------------------
@@ -134,6 +150,15 @@ sqlite_pid=$!
 "$CC14" --target=wasm32-wasi $SQLITE_FLAGS -c "$sqlite_src/shell.c" -o "$obj/shell.o"
 "$CC14" --target=wasm32-wasi -O2 -Wall -Wextra -c "$here/shim/wasi_missing.c" -o "$obj/wasi_missing.o"
 
+# QuickJS-ng's own WASI support (its CMakeLists.txt): the same emulated
+# libraries; no threads, processes, symlinks or realpath in its os module.
+QJS_FLAGS="-O2 -w -Wno-deprecated -D_GNU_SOURCE -DQJS_BUILD_LIBC \
+  -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL -I$qjs_src"
+mkdir -p "$obj/qjs"
+# shellcheck disable=SC2086
+"$CC22" --target=wasm32-wasi $QJS_FLAGS -c "$qjs_src/quickjs.c" -o "$obj/qjs/quickjs.o" &
+qjs_pid=$!
+
 # Lua meanwhile, with setjmp/longjmp lowered to wasm exceptions.
 log "building lua.wasm and luac.wasm"
 LUA_FLAGS="-O2 -Wno-deprecated -mexception-handling -mllvm -wasm-enable-sjlj \
@@ -156,6 +181,24 @@ LUA_LINK="-Wno-deprecated -Wl,-z,stack-size=1048576 -Wl,--strip-all -lwasi-emula
 # shellcheck disable=SC2086
 "$CC22" --target=wasm32-wasi -o "$out/luac.wasm" "$obj/luac_main.o" "$obj"/lua/*.o $LUA_LINK
 
+log "building qjs.wasm and qjsc.wasm"
+for c in quickjs-libc libregexp libunicode dtoa; do
+  # shellcheck disable=SC2086
+  "$CC22" --target=wasm32-wasi $QJS_FLAGS -c "$qjs_src/$c.c" -o "$obj/qjs/$c.o"
+done
+for c in qjs gen/repl gen/standalone qjsc; do
+  # shellcheck disable=SC2086
+  "$CC22" --target=wasm32-wasi $QJS_FLAGS -c "$qjs_src/$c.c" -o "$obj/$(basename "$c").o"
+done
+wait "$qjs_pid" || die "compiling quickjs.c failed"
+QJS_LINK="-Wno-deprecated -Wl,-z,stack-size=8388608 -Wl,--strip-all \
+  -lwasi-emulated-process-clocks -lwasi-emulated-signal"
+# shellcheck disable=SC2086
+"$CC22" --target=wasm32-wasi -o "$out/qjs.wasm" "$obj/qjs.o" "$obj/repl.o" \
+  "$obj/standalone.o" "$obj"/qjs/*.o $QJS_LINK
+# shellcheck disable=SC2086
+"$CC22" --target=wasm32-wasi -o "$out/qjsc.wasm" "$obj/qjsc.o" "$obj"/qjs/*.o $QJS_LINK
+
 wait "$sqlite_pid" || die "compiling sqlite3.c failed"
 "$CC14" --target=wasm32-wasi -Wl,--strip-all -o "$out/sqlite3.wasm" \
   "$obj/shell.o" "$obj/sqlite3.o" "$obj/wasi_missing.o" \
@@ -163,6 +206,6 @@ wait "$sqlite_pid" || die "compiling sqlite3.c failed"
   -lwasi-emulated-mman
 
 echo "$stamp" >"$out/STAMP"
-for m in sqlite3 lua luac; do
+for m in sqlite3 lua luac qjs qjsc; do
   log "$out/$m.wasm: $(wc -c <"$out/$m.wasm") bytes"
 done

@@ -368,3 +368,71 @@ fn sqlite_commits_a_transaction_over_two_databases_where_wasmtime_wasi_cannot() 
     let names: Vec<String> = strata::picture(&snap).into_keys().collect();
     assert_eq!(names, ["a.db", "b.db"], "journals are all gone");
 }
+
+#[test]
+fn quickjs_runs_a_script_that_works_with_directories_timers_and_fds() {
+    let Some(qjs) = program("qjs") else {
+        return;
+    };
+    let (runs, _) = differential(
+        &workload("js"),
+        &[Step {
+            wasm: &qjs,
+            args: &["qjs", "/w/main.js", "/w"],
+            stdin: b"first line of stdin\nsecond\nthird\n",
+        }],
+    );
+    let run = &runs[0];
+    assert_completed(&run.outcome, "done");
+    let stdout = text(&run.outcome.stdout);
+    for line in [
+        "lower data,main.js | a.txt,b.txt,nested | deep.txt",
+        "listed 41 b file-39.txt",
+        "rename dir 0 a.txt,b.txt deep.txt",
+        "times 1000000 1700000000000",
+        "read 16 88,95,102,109",
+        "relative file 32",
+        "timers t0,t5,t20,slept",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in {stdout}");
+    }
+    assert!(run.tree.contains_key("moved/deep.txt"));
+    assert!(!run.tree.contains_key("data"), "removed after it emptied");
+}
+
+#[test]
+fn qjsc_compiles_a_module_to_bytecode_and_to_c() {
+    let Some(qjsc) = program("qjsc") else {
+        return;
+    };
+    let (runs, _) = differential(
+        &workload("js"),
+        &[
+            Step {
+                wasm: &qjsc,
+                args: &["qjsc", "-b", "-o", "/w/main.bin", "/w/main.js"],
+                stdin: b"",
+            },
+            Step {
+                wasm: &qjsc,
+                args: &["qjsc", "-e", "-o", "/w/main.c", "/w/main.js"],
+                stdin: b"",
+            },
+        ],
+    );
+    for run in &runs {
+        assert_completed_quietly(&run.outcome);
+    }
+    let tree = &runs[1].tree;
+    match tree.get("main.bin") {
+        Some(tree::TreeEntry::File(bytes)) => assert!(bytes.len() > 1000),
+        other => panic!("main.bin: {other:?}"),
+    }
+    match tree.get("main.c") {
+        Some(tree::TreeEntry::File(c)) => {
+            let c = text(c);
+            assert!(c.contains("int main(int argc, char **argv)"), "{c}");
+        }
+        other => panic!("main.c: {other:?}"),
+    }
+}
