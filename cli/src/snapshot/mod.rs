@@ -1,5 +1,6 @@
 //! `strata snapshot …`: the subcommands that manage a snapshot store, one group per file.
 
+mod cat;
 mod checkout;
 mod compare;
 mod inspect;
@@ -43,6 +44,13 @@ enum SnapshotCommand {
         a: String,
         /// The newer snapshot.
         b: String,
+    },
+    /// Write one file of a snapshot to stdout (symlinks are not followed).
+    Cat {
+        /// The snapshot.
+        snap: String,
+        /// The file's path from the snapshot's root.
+        path: String,
     },
     /// Write a snapshot's tree into a new host directory (all or nothing).
     Checkout {
@@ -108,6 +116,7 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),
         SnapshotCommand::Diff { a, b } => compare::run(&opened, &a, &b),
+        SnapshotCommand::Cat { snap, path } => cat::run(&opened, &snap, &path),
         SnapshotCommand::Checkout {
             snap,
             dest,

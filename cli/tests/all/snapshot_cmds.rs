@@ -274,3 +274,51 @@ fn export_refuses_a_terminal() {
     );
     assert!(text.contains("rc=2"), "{text}");
 }
+
+/// Writes "end" at offset 100000 of a new file `sparse` in the first mount.
+const SPARSE: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pwrite"
+    (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "sparse")
+  (data (i32.const 32) "end")
+  (data (i32.const 128) "\20\00\00\00\03\00\00\00")
+  (func (export "_start")
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 6)
+      (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 64)))
+    (call $exit (call $pwrite (i32.load (i32.const 64)) (i32.const 128) (i32.const 1)
+      (i64.const 100000) (i32.const 200)))))"#;
+
+#[test]
+fn cat_prints_one_file() {
+    let e = two_runs();
+    let o = e.snap(&["cat", "two", "/out/report.txt"]).ok();
+    assert_eq!(
+        o.stdout,
+        "first: total 12\nsecond: total 12 (already migrated)\n"
+    );
+    let o = e.snap(&["cat", "one", "etc/app.conf"]).ok();
+    assert_eq!(o.stdout, "threads = 8\n");
+    e.snap(&["cat", "one", "/out"]).fails(1, "is a directory");
+    e.snap(&["cat", "one", "/out/nope"])
+        .fails(1, "no `/out/nope` in `one`");
+    e.snap(&["cat", "one", "/etc/app.conf/x"])
+        .fails(1, "is a file, not a directory");
+    e.snap(&["cat", "one", "/data/a.csv"])
+        .fails(1, "no `/data` in `one`");
+
+    // Holes read as zeros.
+    let g = e.wat("sparse.wasm", SPARSE);
+    out(e
+        .cmd()
+        .args(["run", "--mem-dir", "/m", "--save", "sp"])
+        .arg(&g))
+    .ok();
+    let bytes = e.snap_bytes(&["cat", "sp", "sparse"]);
+    assert_eq!(bytes.len(), 100_003);
+    assert!(bytes[..100_000].iter().all(|&b| b == 0));
+    assert_eq!(&bytes[100_000..], b"end");
+}
