@@ -28,6 +28,14 @@ pub(super) fn export_cmd(
     }
     let (hash, m) = opened.manifest(spec)?;
     let base = if full { None } else { m.parent };
+    if let Some(b) = &base
+        && !opened.store.contains(b).context("reading the store")?
+    {
+        anyhow::bail!(
+            "the parent of `{spec}` ({}) is not in this store, so its changes are unknown; --full exports the whole tree",
+            short(b)
+        );
+    }
     let bar = Bar::new("exporting", Unit::Bytes);
     let write = |w: &mut dyn Write| {
         let stats = export(&opened.store, &hash, base.as_ref(), &mut *w, &bar)
