@@ -14,7 +14,9 @@ pub struct Config {
     pub max_inodes: u64,
     /// Largest number of simultaneously open handles (`TooManyOpen` beyond).
     pub max_open: usize,
-    /// Longest path accepted by resolution, in bytes.
+    /// Paths (and symlink targets) of this many bytes or more fail with
+    /// `NameTooLong`: like POSIX `PATH_MAX` the limit counts the terminating
+    /// NUL, so the default 4096 accepts paths of up to 4095 bytes.
     pub max_path: usize,
     /// Symlink expansions allowed while resolving one path (POSIX `SYMLOOP_MAX`).
     pub max_symlinks: usize,

@@ -44,7 +44,9 @@ pub(crate) fn resolve(
     path: &str,
     follow: bool,
 ) -> Result<Resolved> {
-    if path.len() > config.max_path {
+    // PATH_MAX counts the terminating NUL: a path of max_path bytes is one
+    // too many (Linux, and so wasmtime-wasi, say ENAMETOOLONG there).
+    if path.len() >= config.max_path {
         return Err(Error::NameTooLong);
     }
     if path.as_bytes().contains(&0) {

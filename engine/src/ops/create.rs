@@ -47,7 +47,7 @@ impl Fs {
         if target.as_bytes().contains(&0) {
             return Err(Error::InvalidName);
         }
-        if target.len() > self.shared.config.max_path {
+        if target.len() >= self.shared.config.max_path {
             return Err(Error::NameTooLong);
         }
         let r = self.resolve_at(base, path, false)?;

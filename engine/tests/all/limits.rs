@@ -100,3 +100,33 @@ fn file_size_limit() {
     ));
     assert!(fs.pwrite(&h, &[b"x"], (1 << 20) - 1).is_ok());
 }
+
+#[test]
+fn path_limit_counts_the_terminating_nul() {
+    // As PATH_MAX on Linux: 4095 bytes resolve, 4096 are ENAMETOOLONG (found
+    // by the hostile_deep guest, where wasmtime-wasi said ENAMETOOLONG).
+    let mut fs = Fs::new(config());
+    let root = fs.open_root().unwrap();
+    fs.mkdir(&root, "d", 0o755).unwrap();
+    let path = |len: usize| {
+        let mut p = "d".to_owned();
+        while p.len() + 2 <= len {
+            p.push_str("/.");
+        }
+        if p.len() < len {
+            p.push('/');
+        }
+        assert_eq!(p.len(), len);
+        p
+    };
+    assert!(fs.stat_at(&root, &path(4095), true).is_ok());
+    assert!(matches!(
+        fs.stat_at(&root, &path(4096), true),
+        Err(Error::NameTooLong)
+    ));
+    assert!(fs.symlink(&"x".repeat(4095), &root, "s").is_ok());
+    assert!(matches!(
+        fs.symlink(&"x".repeat(4096), &root, "t"),
+        Err(Error::NameTooLong)
+    ));
+}
