@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
 
   /* Paths through the chain, relative to the preopen (wasi-libc strips ROOT). */
   static char rel[8192], full[8192 + 64];
-  size_t lens[] = {100, 1000, 4000, 4095, 4097, 5000};
+  size_t lens[] = {100, 1000, 4000, 4095, 4096, 4097, 5000};
   for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
     int down = chain_path(rel, lens[i], made);
     snprintf(full, sizeof full, "%s/%s", ROOT, rel);

@@ -271,6 +271,7 @@ fn ten_thousand_levels_of_directories() {
             "stat a 100-byte path (48 levels down): dir",
             "stat a 4000-byte path (1998 levels down): dir",
             "stat a 4095-byte path (2045 levels down): dir",
+            "stat a 4096-byte path (2046 levels down): ENAMETOOLONG",
             "stat a 4097-byte path (2046 levels down): ENAMETOOLONG",
             "stat a 5000-byte path (2498 levels down): ENAMETOOLONG",
             "openat a 4090-byte path: ok",
