@@ -43,6 +43,12 @@ impl Outcome {
 /// `module` linked against Strata's preview 1, ready to instantiate many
 /// times (from any thread).
 pub(crate) fn prepare(module: &Module) -> Result<InstancePre<StrataCtx>> {
+    if !matches!(
+        module.get_export("_start"),
+        Some(wasmtime::ExternType::Func(_))
+    ) {
+        anyhow::bail!("the module has no `_start` function (is it a WASI command?)");
+    }
     let mut linker: Linker<StrataCtx> = Linker::new(module.engine());
     wt(strata_wasi::add_to_linker(
         &mut linker,

@@ -270,3 +270,18 @@ fn a_changed_host_directory_is_reported() {
     let o = e.run_demo(&["--from", "two"], "z").ok();
     assert!(o.stderr.contains("changed since snapshot"), "{o:#?}");
 }
+
+#[test]
+fn a_module_that_cannot_start_saves_nothing() {
+    let e = Env::new();
+    let g = e.wat("lib.wasm", r#"(module (memory (export "memory") 1))"#);
+    out(e
+        .cmd()
+        .args(["run", "--mem-dir", "/m", "--save", "x"])
+        .arg(&g))
+    .fails(1, "no `_start`");
+    assert_eq!(
+        crate::files_under(&e.store()),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
