@@ -36,5 +36,6 @@ pub use load::{load, load_with, read_manifest};
 pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
 pub use store::{
-    Backend, Batch, DEFAULT_PACK_LIMIT, FsBackend, GcStats, MAX_REF_LEN, MemBackend, Store,
+    AtomicWrite, Backend, Batch, DEFAULT_PACK_LIMIT, FsBackend, GcStats, MAX_REF_LEN, MemBackend,
+    Store,
 };

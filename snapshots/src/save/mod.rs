@@ -93,6 +93,8 @@ fn put_object<T: format::Object>(batch: &mut Batch<'_>, obj: &T) -> Result<Hash>
 /// What one save works with besides the saver's state.
 struct Ctx<'a, 's> {
     batch: Batch<'s>,
+    /// Reused by every file read.
+    read_buf: Vec<u8>,
     snap: &'a Snapshot,
     progress: &'a dyn Progress,
 }
@@ -193,6 +195,7 @@ impl Saver {
         };
         let mut cx = Ctx {
             batch: store.batch(),
+            read_buf: Vec::new(),
             snap,
             progress: progress.unwrap_or(&NoProgress),
         };
@@ -409,8 +412,19 @@ fn hash_dir(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
 // Chunks are cut at the engine's chunk size, which the format must allow.
 const _: () = assert!(CHUNK_SIZE as usize <= format::MAX_CHUNK_LEN);
 
-/// How much file data is read at once while saving.
-const READ_BUF: usize = 64 * CHUNK_SIZE as usize;
+/// Largest chunk the saver cuts: a file is split into windows of this size,
+/// and each run of non-zero engine blocks (`CHUNK_SIZE`) inside a window is
+/// one chunk object. Zero blocks stay holes; dense data is hashed and stored
+/// in 64 KiB pieces, which blake3 hashes at full SIMD width and which keep the
+/// object count (index entries, lookups) small. A file of at most 4 KiB, or
+/// one without adjacent non-zero blocks, is cut exactly as before.
+const SAVE_CHUNK: usize = 16 * CHUNK_SIZE as usize;
+
+// Chunks are cut at most this large, which the format must allow.
+const _: () = assert!(SAVE_CHUNK <= format::MAX_CHUNK_LEN);
+
+/// How much file data is read at once while saving (whole windows).
+const READ_BUF: usize = 4 * SAVE_CHUNK;
 
 fn hash_file(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
     let parts = match st.files.get(&ino) {
@@ -438,8 +452,10 @@ fn hash_file(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
 fn read_file(cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<FileParts> {
     let snap = cx.snap;
     let s = snap.stat(ino)?;
-    let chunk = CHUNK_SIZE as usize;
-    let mut buf = vec![0u8; READ_BUF.min(usize::try_from(s.size).unwrap_or(READ_BUF))];
+    let block = CHUNK_SIZE as usize;
+    let len = READ_BUF.min(usize::try_from(s.size).unwrap_or(READ_BUF));
+    let mut buf = std::mem::take(&mut cx.read_buf);
+    buf.resize(len, 0);
     let mut chunks = Vec::new();
     let mut off = 0u64;
     while off < s.size {
@@ -454,23 +470,38 @@ fn read_file(cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<FileParts> {
         }
         // A file that ended early reads as zeros up to its size.
         buf[got..want].fill(0);
-        for (i, c) in buf[..want].chunks(chunk).enumerate() {
-            if all_zero(c) {
-                continue;
+        for (w, window) in buf[..want].chunks(SAVE_CHUNK).enumerate() {
+            // Each run of non-zero blocks in the window is one chunk; zero
+            // blocks are holes.
+            let mut run: Option<usize> = None;
+            let blocks = window.len().div_ceil(block);
+            for b in 0..=blocks {
+                let zero = b == blocks
+                    || all_zero(&window[b * block..((b + 1) * block).min(window.len())]);
+                match (zero, run) {
+                    (false, None) => run = Some(b),
+                    (true, Some(first)) => {
+                        run = None;
+                        if chunks.len() == MAX_FILE_CHUNKS {
+                            cx.read_buf = buf;
+                            return Err(Error::TooLarge(
+                                "file with more data than the format allows",
+                            ));
+                        }
+                        let data = &window[first * block..(b * block).min(window.len())];
+                        let hash = cx.batch.put_chunk(data)?;
+                        chunks.push(ChunkRef {
+                            offset: off + (w * SAVE_CHUNK + first * block) as u64,
+                            hash,
+                        });
+                    }
+                    _ => {}
+                }
             }
-            if chunks.len() == MAX_FILE_CHUNKS {
-                return Err(Error::TooLarge(
-                    "file with more data than the format allows",
-                ));
-            }
-            let hash = cx.batch.put_chunk(c)?;
-            chunks.push(ChunkRef {
-                offset: off + (i * chunk) as u64,
-                hash,
-            });
         }
         off += want as u64;
     }
+    cx.read_buf = buf;
     Ok(FileParts {
         size: s.size,
         meta: meta_of(&s),

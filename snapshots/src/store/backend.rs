@@ -29,10 +29,68 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn exists(&self, path: &str) -> io::Result<bool>;
     /// Replaces the file at `path` with `data`, atomically and durably.
     fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()>;
+    /// Starts a new file in folder `dir` with content given piece by piece,
+    /// named only when it is committed; like `write_atomic`, nothing appears
+    /// unless `commit` succeeds. The default collects the pieces in memory
+    /// and calls `write_atomic`.
+    fn create_atomic(&self, dir: &str) -> io::Result<Box<dyn AtomicWrite + '_>> {
+        Ok(Box::new(Buffered {
+            backend: self,
+            dir: dir.to_owned(),
+            data: Vec::new(),
+        }))
+    }
+    /// How many bytes a writer should gather before handing them to a file
+    /// from `create_atomic` (a backend keeping files in memory wants them all
+    /// at once, as one `write_owned`).
+    fn piece_size(&self) -> usize {
+        1 << 20
+    }
     /// Removes a file; absent is not an error.
     fn remove(&self, path: &str) -> io::Result<()>;
     /// The names in folder `dir`, in any order (empty if it does not exist).
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+}
+
+/// A file being written by [`Backend::create_atomic`]. Dropping it without
+/// `commit` leaves nothing behind.
+pub trait AtomicWrite {
+    /// Appends `data`.
+    fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Appends `data`, which the file may keep instead of copying.
+    fn write_owned(&mut self, data: Vec<u8>) -> io::Result<()> {
+        self.write(&data)
+    }
+    /// Makes the file durable as `name` in its folder, replacing what was there.
+    fn commit(self: Box<Self>, name: &str) -> io::Result<()>;
+}
+
+/// `create_atomic` for backends that only know `write_atomic`.
+struct Buffered<'a, B: Backend + ?Sized> {
+    backend: &'a B,
+    dir: String,
+    data: Vec<u8>,
+}
+
+impl<B: Backend + ?Sized> AtomicWrite for Buffered<'_, B> {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn write_owned(&mut self, data: Vec<u8>) -> io::Result<()> {
+        if self.data.is_empty() {
+            self.data = data;
+            Ok(())
+        } else {
+            self.write(&data)
+        }
+    }
+
+    fn commit(self: Box<Self>, name: &str) -> io::Result<()> {
+        self.backend
+            .write_atomic(&format!("{}/{name}", self.dir), &self.data)
+    }
 }
 
 /// Prefix of temporary files; never a valid object or ref name, so listings
@@ -127,12 +185,18 @@ impl Backend for FsBackend {
     }
 
     fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()> {
-        let full = self.path(path);
-        let dir = full
-            .parent()
+        let (dir, name) = path
+            .rsplit_once('/')
             .ok_or_else(|| io::Error::other("store path without a folder"))?;
+        let mut f = self.create_atomic(dir)?;
+        f.write(data)?;
+        f.commit(name)
+    }
+
+    fn create_atomic(&self, dir: &str) -> io::Result<Box<dyn AtomicWrite + '_>> {
+        let dir = self.path(dir);
         if !dir.try_exists()? {
-            fs::create_dir_all(dir)?;
+            fs::create_dir_all(&dir)?;
             if let Some(up) = dir.parent() {
                 sync_dir(up)?;
             }
@@ -142,17 +206,12 @@ impl Backend for FsBackend {
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let written = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &full)
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        sync_dir(dir)
+        let file = File::create(&tmp)?;
+        Ok(Box::new(FsAtomic {
+            file: Some(file),
+            tmp,
+            dir,
+        }))
     }
 
     fn remove(&self, path: &str) -> io::Result<()> {
@@ -177,6 +236,50 @@ impl Backend for FsBackend {
             }
         }
         Ok(out)
+    }
+}
+
+/// A temporary file renamed to its name on commit.
+struct FsAtomic {
+    file: Option<File>,
+    tmp: PathBuf,
+    dir: PathBuf,
+}
+
+impl AtomicWrite for FsAtomic {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.write_all(data),
+            None => Err(io::Error::other("write after commit")),
+        }
+    }
+
+    fn commit(mut self: Box<Self>, name: &str) -> io::Result<()> {
+        let full = self.dir.join(name);
+        let f = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("committed twice"))?;
+        let done = f.sync_all().and_then(|()| {
+            drop(f);
+            fs::rename(&self.tmp, &full)
+        });
+        if let Err(e) = done {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(e);
+        }
+        // Renamed: nothing for `drop` to clean up.
+        self.tmp = PathBuf::new();
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for FsAtomic {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            self.file = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::backend::Backend;
+use super::backend::{AtomicWrite, Backend};
 
 #[derive(Debug, Default)]
 struct State {
@@ -60,6 +60,51 @@ impl MemBackend {
     }
 }
 
+impl MemBackend {
+    /// One write attempt: fails if fault injection says so.
+    fn insert(&self, path: &str, data: Vec<u8>) -> io::Result<()> {
+        let mut s = self.lock();
+        s.writes += 1;
+        if s.fail_from.is_some_and(|n| s.writes >= n) {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "injected write failure",
+            ));
+        }
+        s.files.insert(path.to_owned(), data);
+        Ok(())
+    }
+}
+
+/// A file being written into a `MemBackend`: kept aside until committed.
+struct MemFile<'a> {
+    backend: &'a MemBackend,
+    dir: String,
+    data: Vec<u8>,
+}
+
+impl AtomicWrite for MemFile<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn write_owned(&mut self, data: Vec<u8>) -> io::Result<()> {
+        if self.data.is_empty() {
+            // Taken as is: a pack is not copied on its way into memory.
+            self.data = data;
+            Ok(())
+        } else {
+            self.write(&data)
+        }
+    }
+
+    fn commit(self: Box<Self>, name: &str) -> io::Result<()> {
+        let MemFile { backend, dir, data } = *self;
+        backend.insert(&format!("{dir}/{name}"), data)
+    }
+}
+
 impl Backend for MemBackend {
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
         let s = self.lock();
@@ -88,16 +133,19 @@ impl Backend for MemBackend {
     }
 
     fn write_atomic(&self, path: &str, data: &[u8]) -> io::Result<()> {
-        let mut s = self.lock();
-        s.writes += 1;
-        if s.fail_from.is_some_and(|n| s.writes >= n) {
-            return Err(io::Error::new(
-                io::ErrorKind::StorageFull,
-                "injected write failure",
-            ));
-        }
-        s.files.insert(path.to_owned(), data.to_vec());
-        Ok(())
+        self.insert(path, data.to_vec())
+    }
+
+    fn create_atomic(&self, dir: &str) -> io::Result<Box<dyn AtomicWrite + '_>> {
+        Ok(Box::new(MemFile {
+            backend: self,
+            dir: dir.to_owned(),
+            data: Vec::new(),
+        }))
+    }
+
+    fn piece_size(&self) -> usize {
+        usize::MAX
     }
 
     fn remove(&self, path: &str) -> io::Result<()> {

@@ -22,7 +22,7 @@ mod gc;
 mod mem;
 mod packs;
 
-pub use backend::{Backend, FsBackend};
+pub use backend::{AtomicWrite, Backend, FsBackend};
 pub use gc::GcStats;
 pub use mem::MemBackend;
 pub use packs::{Batch, DEFAULT_PACK_LIMIT};

@@ -1,8 +1,8 @@
 //! Pack files inside a store: many objects in one file, so a save costs one fsync, not one per object.
 //!
 //! Layout of `packs/NAME.pack`, where NAME is the lowercase hex blake3 of the
-//! pack's index bytes (so two packs with the same objects in the same order
-//! have the same name and content):
+//! pack's index bytes (the index holds every object's hash and place, so two
+//! packs with the same name have the same content):
 //!
 //! ```text
 //! offset   size  field
@@ -23,7 +23,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Store;
-use super::backend::{Backend, TEMP_PREFIX};
+use super::backend::{AtomicWrite, Backend, TEMP_PREFIX};
 use crate::error::{Error, Result};
 use crate::format::{self, MAX_OBJECT_LEN};
 use crate::hash::Hash;
@@ -193,15 +193,22 @@ pub(crate) fn read_index(b: &dyn Backend, name: &str) -> Result<Vec<IndexEntry>>
 
 /// Collects objects into pack files: the way to write many objects at once.
 ///
-/// Objects go into an in-memory pack that is written (atomically, with one
+/// Objects are appended to a pack file (streamed to a temporary file, or kept
+/// in memory, as the backend prefers) that is committed (atomically, with one
 /// fsync) when it reaches the store's pack limit and at [`Batch::finish`].
 /// An object is visible in the store only once its pack is written, so write
 /// a snapshot's manifest last: a batch dropped or failed midway leaves only
 /// unreferenced objects, which `gc` removes.
-#[derive(Debug)]
 pub struct Batch<'a> {
     store: &'a Store,
+    /// The pack being written, once it has an object.
+    out: Option<Box<dyn AtomicWrite + 'a>>,
+    /// Bytes of the pack already handed to `out`.
+    base: u64,
+    /// The pack's bytes from `base` on.
     buf: Vec<u8>,
+    /// How much to gather before handing it to `out`.
+    piece: usize,
     entries: Vec<IndexEntry>,
     pending: HashSet<Hash>,
     /// Skip objects the store already has (false when `gc` rewrites packs).
@@ -211,10 +218,23 @@ pub struct Batch<'a> {
     packs: Vec<String>,
 }
 
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("pending_objects", &self.entries.len())
+            .field("pack_bytes", &(self.base + self.buf.len() as u64))
+            .field("packs_written", &self.packs.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Batch<'a> {
     pub(crate) fn new(store: &'a Store, dedup: bool) -> Batch<'a> {
         Batch {
             store,
+            out: None,
+            base: 0,
+            piece: store.backend().piece_size(),
             buf: Vec::new(),
             entries: Vec::new(),
             pending: HashSet::new(),
@@ -224,13 +244,21 @@ impl<'a> Batch<'a> {
         }
     }
 
-    fn start(&mut self) {
-        if self.buf.is_empty() {
-            let cap = self.store.pack_limit().min(DEFAULT_PACK_LIMIT) + (1 << 20);
-            self.buf.reserve(cap);
+    fn start(&mut self) -> Result<()> {
+        if self.out.is_none() {
+            self.out = Some(self.store.backend().create_atomic(PACK_DIR)?);
+            self.base = 0;
+            self.buf.clear();
+            let cap = self
+                .store
+                .pack_limit()
+                .min(self.piece)
+                .min(DEFAULT_PACK_LIMIT);
+            self.buf.reserve(cap + (1 << 20));
             self.buf.extend_from_slice(&PACK_MAGIC);
             self.buf.extend_from_slice(&PACK_VERSION_1.to_le_bytes());
         }
+        Ok(())
     }
 
     fn have(&self, h: &Hash) -> Result<bool> {
@@ -252,19 +280,26 @@ impl<'a> Batch<'a> {
         }
         self.entries.push(IndexEntry {
             hash: h,
-            offset: start as u64,
+            offset: self.base + start as u64,
             len: (self.buf.len() - start) as u32,
         });
         self.pending.insert(h);
-        if self.buf.len() >= self.store.pack_limit() {
+        if self.base + self.buf.len() as u64 >= self.store.pack_limit() as u64 {
             self.flush()?;
+        } else if self.buf.len() >= self.piece {
+            // Hand over what is gathered and reuse the buffer.
+            if let Some(out) = &mut self.out {
+                out.write(&self.buf)?;
+            }
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
         }
         Ok(h)
     }
 
     /// Adds an encoded object (see `format`) and returns its hash.
     pub fn put(&mut self, bytes: &[u8]) -> Result<Hash> {
-        self.start();
+        self.start()?;
         let start = self.buf.len();
         self.buf.extend_from_slice(bytes);
         self.commit(start)
@@ -276,7 +311,7 @@ impl<'a> Batch<'a> {
     /// # Preconditions
     /// `data.len() <= format::MAX_CHUNK_LEN`.
     pub fn put_chunk(&mut self, data: &[u8]) -> Result<Hash> {
-        self.start();
+        self.start()?;
         let start = self.buf.len();
         format::encode_chunk_into(data, &mut self.buf);
         self.commit(start)
@@ -284,7 +319,7 @@ impl<'a> Batch<'a> {
 
     /// Encodes and adds an object.
     pub(crate) fn put_object<T: format::Object>(&mut self, obj: &T) -> Result<Hash> {
-        self.start();
+        self.start()?;
         let start = self.buf.len();
         format::encode_into(obj, &mut self.buf);
         self.commit(start)
@@ -297,12 +332,16 @@ impl<'a> Batch<'a> {
 
     /// Writes the pending pack, if it holds anything.
     fn flush(&mut self) -> Result<()> {
+        let Some(mut out) = self.out.take() else {
+            return Ok(());
+        };
         if self.entries.is_empty() {
+            // Every object was present already: drop the temporary file.
             self.buf.clear();
             return Ok(());
         }
         self.entries.sort_unstable_by_key(|e| e.hash);
-        let at = self.buf.len() as u64;
+        let at = self.base + self.buf.len() as u64;
         let index_start = self.buf.len();
         for e in &self.entries {
             self.buf.extend_from_slice(&e.hash.0);
@@ -315,15 +354,21 @@ impl<'a> Batch<'a> {
             .extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
         self.buf.extend_from_slice(&at.to_le_bytes());
         self.buf.extend_from_slice(sum.as_bytes());
-        self.store
-            .backend()
-            .write_atomic(&pack_path(&name), &self.buf)?;
+        if self.piece == usize::MAX {
+            // The backend keeps the buffer itself (see `Backend::piece_size`).
+            let mut all = std::mem::take(&mut self.buf);
+            all.shrink_to_fit();
+            out.write_owned(all)?;
+        } else {
+            out.write(&self.buf)?;
+            self.buf.clear();
+        }
+        out.commit(&name)?;
         self.written += at - PACK_HEADER_LEN as u64;
         self.store.pack_written(name.clone(), &self.entries);
         self.packs.push(name);
         self.entries.clear();
         self.pending.clear();
-        self.buf.clear();
         Ok(())
     }
 
