@@ -6,13 +6,16 @@
 //! still verified against its hash). `diff/one_change_fs/100000` runs the
 //! same diff with the store in a host directory (warm page cache).
 //! `export/changes/100000` writes the OCI layer of that one change, and
-//! `export/full/10000` a whole 10,000-file tree, for scale.
+//! `export/full/10000` a whole 10,000-file tree, for scale;
+//! `export/import_full/10000` imports that layer into the engine and
+//! `checkout/full/10000` writes the tree into a host directory.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use strata_engine::{Config, Fs, OpenOptions, VirtualClock};
+use strata_snapshots::checkout::checkout;
 use strata_snapshots::{Hash, MemBackend, NoProgress, Saver, Store, diff, oci};
 
 fn new_fs() -> Fs {
@@ -99,6 +102,29 @@ fn benches(c: &mut Criterion) {
             oci::export(&small, &b, None, &mut out, &NoProgress).unwrap();
             black_box(out)
         })
+    });
+    let mut layer = Vec::new();
+    oci::export(&small, &b, None, &mut layer, &NoProgress).unwrap();
+    g.bench_function("import_full/10000", |bench| {
+        bench.iter(|| {
+            let opts = oci::ImportOptions::default();
+            black_box(oci::import(&layer[..], None, &opts).unwrap())
+        })
+    });
+    g.finish();
+    let mut g = c.benchmark_group("checkout");
+    g.sample_size(10);
+    g.bench_function("full/10000", |bench| {
+        bench.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let dest = dir.path().join("out");
+                let opts = strata_snapshots::checkout::CheckoutOptions::default();
+                checkout(&small, &b, &dest, opts, &NoProgress).unwrap();
+                dir
+            },
+            criterion::BatchSize::PerIteration,
+        )
     });
     g.finish();
 }
