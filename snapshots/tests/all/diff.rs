@@ -204,7 +204,7 @@ fn cost_follows_the_change_not_the_tree() {
 // ---- property test against a model computed from full dumps ----
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Write(u8, u8, u8),
     Unlink(u8),
     RmTree(u8),
@@ -228,7 +228,7 @@ fn path_of(i: u8) -> String {
     }
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(p, o, b)| Op::Write(p, o, b)),
         1 => any::<u8>().prop_map(Op::Unlink),
@@ -242,7 +242,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Applies an operation, ignoring failures (missing parents and the like).
-fn apply(fs: &mut Fs, op: &Op) {
+pub(crate) fn apply(fs: &mut Fs, op: &Op) {
     let root = fs.open_root().unwrap();
     let _ = match op {
         Op::Write(p, off, b) => {

@@ -1,0 +1,50 @@
+//! Property test: for random trees and random changes, a layer of the changes applied over the base reproduces the changed tree, and a full layer reproduces it from nothing.
+
+use proptest::prelude::*;
+use strata_snapshots::oci::{self, ImportOptions};
+use strata_snapshots::{MemBackend, NoProgress, Saver, Store, read_manifest, save};
+
+use crate::common::{assert_same_tree, mkdir, new_fs, symlink};
+use crate::diff::{apply, op};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn layers_reproduce_the_tree(
+        before in prop::collection::vec(op(), 0..40),
+        after in prop::collection::vec(op(), 0..16),
+    ) {
+        let store = Store::with_backend(MemBackend::new());
+        let mut fs = new_fs();
+        mkdir(&mut fs, "d");
+        mkdir(&mut fs, "g");
+        symlink(&mut fs, "d", "s");
+        for o in &before {
+            apply(&mut fs, o);
+        }
+        let base = fs.snapshot();
+        let mut saver = Saver::new();
+        let a = saver.save(&store, &base, &[]).unwrap();
+        for o in &after {
+            apply(&mut fs, o);
+        }
+        let target = fs.snapshot();
+        let b = saver.save(&store, &target, &[]).unwrap();
+        let want = read_manifest(&store, &b).unwrap();
+
+        let mut changes = Vec::new();
+        oci::export(&store, &b, Some(&a), &mut changes, &NoProgress).unwrap();
+        let over = oci::import(&changes[..], Some(base), &ImportOptions::default()).unwrap();
+        assert_same_tree(&target, &over);
+        let got = read_manifest(&store, &save(&store, &over, &[]).unwrap()).unwrap();
+        prop_assert_eq!(got.root, want.root);
+        prop_assert_eq!(got.links, want.links.clone());
+
+        let mut full = Vec::new();
+        oci::export(&store, &b, None, &mut full, &NoProgress).unwrap();
+        let fresh = oci::import(&full[..], None, &ImportOptions::default()).unwrap();
+        let got = read_manifest(&store, &save(&store, &fresh, &[]).unwrap()).unwrap();
+        prop_assert_eq!(got.root, want.root);
+        prop_assert_eq!(got.links, want.links);
+    }
+}
