@@ -1,7 +1,6 @@
 //! Integration tests of the snapshot format, store, save and load, in one binary.
 
 mod checkout;
-mod cat;
 mod common;
 mod corruption;
 mod determinism;
@@ -9,11 +8,9 @@ mod diff;
 mod faults;
 mod golden;
 mod incremental;
-mod lower_links;
 mod oci;
 mod oci_gnu;
 mod oci_prop;
 mod packs;
 mod roundtrip;
 mod store;
-mod transfer;
