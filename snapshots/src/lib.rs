@@ -12,9 +12,12 @@
 //! - [`diff`] lists what changed between two saved snapshots, [`oci`] exports
 //!   and imports OCI image-layer tars, and [`checkout`] writes a snapshot into
 //!   a new host directory.
+//! - [`pack`] and [`unpack`] move one snapshot with all its objects as a
+//!   single verified file; [`cat`] reads one file of a stored snapshot.
 //! - [`format`] documents the byte layout and its versions.
 #![deny(missing_docs)]
 
+mod cat;
 pub mod checkout;
 pub mod diff;
 mod error;
@@ -23,16 +26,19 @@ pub mod format;
 mod hash;
 mod load;
 pub mod oci;
+mod pack;
 pub mod progress;
 mod save;
 mod store;
 
+pub use cat::{MAX_CAT_LEN, cat, cat_to};
 pub use diff::{Change, ChangeKind, diff};
 pub use error::{Error, Result};
 pub use fingerprint::fingerprint;
 pub use format::{Kind, Manifest};
 pub use hash::{Hash, ParseHashError};
 pub use load::{load, load_with, read_manifest};
+pub use pack::{PACK_FILE_MAGIC, PACK_FILE_VERSION_1, pack, unpack};
 pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
 pub use store::{

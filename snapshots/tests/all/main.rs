@@ -1,5 +1,6 @@
 //! Integration tests of the snapshot format, store, save and load, in one binary.
 
+mod cat;
 mod checkout;
 mod common;
 mod corruption;
@@ -8,9 +9,11 @@ mod diff;
 mod faults;
 mod golden;
 mod incremental;
+mod lower_links;
 mod oci;
 mod oci_gnu;
 mod oci_prop;
 mod packs;
 mod roundtrip;
 mod store;
+mod transfer;
