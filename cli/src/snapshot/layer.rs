@@ -1,7 +1,7 @@
 //! `snapshot export` and `snapshot import`: OCI image-layer tar streams.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufReader, IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -9,6 +9,7 @@ use strata_engine::Config;
 use strata_snapshots::oci::{ImportOptions, export, import};
 use strata_snapshots::{Saver, load};
 
+use super::output::write_to;
 use crate::mounts::short;
 use crate::progress::{Bar, Unit};
 use crate::store::{Opened, usage};
@@ -24,6 +25,7 @@ pub(super) fn export_cmd(
     out: Option<&Path>,
 ) -> Result<()> {
     if out.is_none() && std::io::stdout().is_terminal() {
+        // Checked before any work (write_to checks again, for its other callers).
         usage!("refusing to write a tar archive to a terminal: redirect stdout or give -o FILE");
     }
     let (hash, m) = opened.manifest(spec)?;
@@ -37,33 +39,10 @@ pub(super) fn export_cmd(
         );
     }
     let bar = Bar::new("exporting", Unit::Bytes);
-    let write = |w: &mut dyn Write| {
-        let stats = export(&opened.store, &hash, base.as_ref(), &mut *w, &bar)
-            .with_context(|| format!("exporting `{spec}`"))?;
-        w.flush().context("writing the archive")?;
-        anyhow::Ok(stats)
-    };
-    let stats = match out {
-        Some(path) => {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("creating a file in `{}`", dir.display()))?;
-            let mut w = BufWriter::new(tmp);
-            let stats = write(&mut w)?;
-            let tmp = w
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .context("writing the archive")?;
-            tmp.as_file().sync_all().context("writing the archive")?;
-            tmp.persist(path)
-                .with_context(|| format!("writing `{}`", path.display()))?;
-            stats
-        }
-        None => write(&mut BufWriter::new(std::io::stdout().lock()))?,
-    };
+    let stats = write_to(out, "a tar archive", |w| {
+        export(&opened.store, &hash, base.as_ref(), &mut *w, &bar)
+            .with_context(|| format!("exporting `{spec}`"))
+    })?;
     bar.finish();
     let what = match base {
         Some(b) => format!("changes since {}", short(&b)),

@@ -6,6 +6,8 @@ mod compare;
 mod inspect;
 mod layer;
 mod maintain;
+mod output;
+mod pack;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,23 @@ enum SnapshotCommand {
         #[arg(long, value_name = "SNAP")]
         base: Option<String>,
     },
+    /// Write a snapshot and every object it reaches (parents included) as one
+    /// file, to move it to another store.
+    Pack {
+        /// The snapshot.
+        snap: String,
+        /// Write to FILE (atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Verify and store a file written by `pack` (`-` for stdin); prints its hash.
+    Unpack {
+        /// The pack file.
+        file: PathBuf,
+        /// Name the snapshot.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
     /// Read every object of a snapshot (or of every ref) and check its hash.
     Verify {
         /// The snapshot (default: every ref).
@@ -107,7 +126,10 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
     let dir = store::store_dir(a.store.as_deref())?;
     // Only commands that add snapshots create a store; the others would
     // otherwise leave an empty one behind after a typo in the path.
-    let creates = matches!(a.command, SnapshotCommand::Import { .. });
+    let creates = matches!(
+        a.command,
+        SnapshotCommand::Import { .. } | SnapshotCommand::Unpack { .. }
+    );
     if !creates && !dir.is_dir() {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
@@ -129,6 +151,8 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Import { layer, name, base } => {
             layer::import_cmd(&opened, &layer, name.as_deref(), base.as_deref())
         }
+        SnapshotCommand::Pack { snap, output } => pack::pack_cmd(&opened, &snap, output.as_deref()),
+        SnapshotCommand::Unpack { file, name } => pack::unpack_cmd(&opened, &file, name.as_deref()),
         SnapshotCommand::Verify { snap } => maintain::verify(&opened, snap.as_deref()),
         SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),

@@ -309,11 +309,13 @@ fn cat_prints_one_file() {
     assert_eq!(o.stdout, "threads = 8\n");
     e.snap(&["cat", "one", "/out"]).fails(1, "is a directory");
     e.snap(&["cat", "one", "/out/nope"])
-        .fails(1, "no `/out/nope` in `one`");
+        .fails(1, "reading `/out/nope` of `one`: no such path");
     e.snap(&["cat", "one", "/etc/app.conf/x"])
-        .fails(1, "is a file, not a directory");
+        .fails(1, "no such path");
     e.snap(&["cat", "one", "/data/a.csv"])
-        .fails(1, "no `/data` in `one`");
+        .fails(1, "no such path");
+    e.snap(&["cat", "nope", "/x"])
+        .fails(1, "no snapshot named `nope`");
 
     // Holes read as zeros.
     let g = e.wat("sparse.wasm", SPARSE);
@@ -326,4 +328,75 @@ fn cat_prints_one_file() {
     assert_eq!(bytes.len(), 100_003);
     assert!(bytes[..100_000].iter().all(|&b| b == 0));
     assert_eq!(&bytes[100_000..], b"end");
+}
+
+#[test]
+fn pack_moves_a_snapshot_to_another_store() {
+    let e = two_runs();
+    let file = e.path("two.snap");
+    let f = file.to_str().unwrap();
+    let o = e.snap(&["pack", "two", "-o", f]).ok();
+    assert!(o.stderr.contains("objects)"), "{o:#?}");
+    // Into an empty store (created by unpack), under a new name.
+    let other = e.path("other-store");
+    let unpack = out(strata()
+        .args(["snapshot", "--store"])
+        .arg(&other)
+        .args(["unpack", f, "--name", "moved"]))
+    .ok();
+    assert_eq!(unpack.stdout.trim(), e.hash_of("two"));
+    let cat = out(strata().args(["snapshot", "--store"]).arg(&other).args([
+        "cat",
+        "moved",
+        "/out/report.txt",
+    ]))
+    .ok();
+    assert!(cat.stdout.contains("second: total 12"), "{cat:#?}");
+    // Parents come along, so the changes still export.
+    let exp = out(strata()
+        .args(["snapshot", "--store"])
+        .arg(&other)
+        .args(["export", "moved", "-o"])
+        .arg(e.path("moved.tar")))
+    .ok();
+    assert!(exp.stderr.contains("changes since"), "{exp:#?}");
+    out(strata()
+        .args(["snapshot", "--store"])
+        .arg(&other)
+        .args(["verify"]))
+    .ok();
+}
+
+#[test]
+fn a_damaged_pack_is_refused_and_names_nothing() {
+    let e = two_runs();
+    let file = e.path("one.snap");
+    let f = file.to_str().unwrap();
+    e.snap(&["pack", "one", "-o", f]).ok();
+    let good = std::fs::read(&file).unwrap();
+    // Truncated.
+    std::fs::write(&file, &good[..good.len() / 2]).unwrap();
+    e.snap(&["unpack", f, "--name", "cut"])
+        .fails(1, "unpacking");
+    // One bit flipped in the middle.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    std::fs::write(&file, &bad).unwrap();
+    e.snap(&["unpack", f, "--name", "flipped"])
+        .fails(1, "unpacking");
+    // Not a pack at all.
+    std::fs::write(&file, b"hello").unwrap();
+    e.snap(&["unpack", f, "--name", "junk"])
+        .fails(1, "unpacking");
+    let ls = e.snap(&["ls"]).ok();
+    assert!(
+        !ls.stdout.contains("cut") && !ls.stdout.contains("flipped") && !ls.stdout.contains("junk"),
+        "{ls:#?}"
+    );
+    // A failed pack writes no file.
+    let nothing = e.path("nothing.snap");
+    e.snap(&["pack", "nope", "-o", nothing.to_str().unwrap()])
+        .fails(1, "no snapshot named `nope`");
+    assert!(!nothing.exists());
 }
