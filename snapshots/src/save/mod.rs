@@ -314,6 +314,8 @@ fn update(st: &mut State, snap: &Snapshot) -> Result<()> {
 /// whose contents are not remembered, below directories not hashed.
 fn pending_bytes(st: &State, snap: &Snapshot) -> Result<u64> {
     let mut total = 0u64;
+    // A hard-linked file is read once, whatever its number of names.
+    let mut counted: HashSet<Ino> = HashSet::new();
     let mut work = vec![snap.root()];
     while let Some(dir) = work.pop() {
         if st.hashes.contains_key(&dir) {
@@ -323,7 +325,9 @@ fn pending_bytes(st: &State, snap: &Snapshot) -> Result<u64> {
             match e.kind {
                 FileType::Dir => work.push(e.ino),
                 FileType::File
-                    if !st.hashes.contains_key(&e.ino) && !st.files.contains_key(&e.ino) =>
+                    if !st.hashes.contains_key(&e.ino)
+                        && !st.files.contains_key(&e.ino)
+                        && counted.insert(e.ino) =>
                 {
                     total += snap.stat(e.ino)?.size;
                 }

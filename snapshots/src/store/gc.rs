@@ -9,6 +9,7 @@ use super::packs::{Batch, PACK_DIR, pack_path, read_index};
 use crate::error::Result;
 use crate::format::{self, Kind};
 use crate::hash::Hash;
+use crate::progress::{NoProgress, Progress};
 
 /// What `gc` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,7 +32,12 @@ impl Store {
     /// Every object reachable from `roots` (manifests), each read, verified
     /// against its hash and decoded; chunks are verified too when `chunks` is
     /// set, and otherwise only listed.
-    fn reachable(&self, roots: &[Hash], chunks: bool) -> Result<HashSet<Hash>> {
+    fn reachable(
+        &self,
+        roots: &[Hash],
+        chunks: bool,
+        progress: &dyn Progress,
+    ) -> Result<HashSet<Hash>> {
         let mut seen: HashSet<Hash> = HashSet::new();
         let mut work: Vec<(Kind, Hash)> = roots.iter().map(|h| (Kind::Manifest, *h)).collect();
         while let Some((kind, h)) = work.pop() {
@@ -43,6 +49,9 @@ impl Store {
             }
             let bytes = self.get(&h, kind)?;
             work.extend(format::children(&bytes, kind, h)?);
+            // The total grows as objects are discovered.
+            progress.set_total((seen.len() + work.len()) as u64);
+            progress.advance(1);
         }
         Ok(seen)
     }
@@ -50,7 +59,13 @@ impl Store {
     /// Reads and verifies every object of snapshot `manifest` (and of its
     /// parents); returns how many objects it has.
     pub fn verify(&self, manifest: &Hash) -> Result<usize> {
-        Ok(self.reachable(&[*manifest], true)?.len())
+        self.verify_with_progress(manifest, &NoProgress)
+    }
+
+    /// Like [`Store::verify`], reporting objects checked to `progress` (the
+    /// total grows as the walk discovers objects).
+    pub fn verify_with_progress(&self, manifest: &Hash, progress: &dyn Progress) -> Result<usize> {
+        Ok(self.reachable(&[*manifest], true, progress)?.len())
     }
 
     /// Removes every object no ref reaches (through manifests, their parents,
@@ -63,7 +78,7 @@ impl Store {
     /// Must not run while a save into this store is in progress.
     pub fn gc(&self) -> Result<GcStats> {
         let roots: Vec<Hash> = self.refs()?.into_iter().map(|(_, h)| h).collect();
-        let live = self.reachable(&roots, false)?;
+        let live = self.reachable(&roots, false, &NoProgress)?;
         self.generation.fetch_add(1, Ordering::AcqRel);
         let mut stats = self.gc_packs(&live)?;
         let b = self.backend();

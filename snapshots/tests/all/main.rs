@@ -14,6 +14,7 @@ mod oci;
 mod oci_gnu;
 mod oci_prop;
 mod packs;
+mod progress;
 mod roundtrip;
 mod store;
 mod transfer;
