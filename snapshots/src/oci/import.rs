@@ -6,9 +6,9 @@ use std::io::{self, Read};
 use strata_engine::{
     CHUNK_SIZE, Config, FileType, Fs, Handle, Name, OpenOptions, SetTime, Snapshot,
 };
-use tar::{Archive, EntryType, PaxExtensions};
+use tar::{Archive, EntryType};
 
-use super::tarfmt::parse_time;
+use super::tarfmt::{parse_pax, parse_time};
 use super::{OPAQUE_MARKER, OciError, OciResult, WHITEOUT_PREFIX};
 
 /// Largest PAX or GNU long-name extension header read (they are held in
@@ -164,10 +164,8 @@ struct Ext {
 
 impl Ext {
     fn apply_pax(&mut self, data: &[u8]) -> Result<(), &'static str> {
-        for rec in PaxExtensions::new(data) {
-            let rec = rec.map_err(|_| "malformed PAX record")?;
-            let v = rec.value_bytes();
-            match rec.key().map_err(|_| "PAX key is not UTF-8")? {
+        for (key, v) in parse_pax(data)? {
+            match std::str::from_utf8(key).map_err(|_| "PAX key is not UTF-8")? {
                 "path" => self.path = Some(v.to_vec()),
                 "linkpath" => self.link = Some(v.to_vec()),
                 "mtime" => self.mtime = Some(parse_time(v).ok_or("invalid PAX mtime")?),

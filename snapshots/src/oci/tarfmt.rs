@@ -36,6 +36,33 @@ fn pax_record(out: &mut Vec<u8>, key: &str, value: &[u8]) {
     out.push(b'\n');
 }
 
+/// One PAX record: key and value bytes.
+pub(crate) type PaxRecord<'a> = (&'a [u8], &'a [u8]);
+
+/// Splits PAX extended-header data into its `(key, value)` records, each
+/// `"LEN KEY=VALUE\n"` with LEN counting the whole record. Records are cut by
+/// their length, not at newlines, so values may hold any byte.
+pub(crate) fn parse_pax(mut data: &[u8]) -> Result<Vec<PaxRecord<'_>>, &'static str> {
+    const BAD: &str = "malformed PAX record";
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let sp = data.iter().take(20).position(|&b| b == b' ').ok_or(BAD)?;
+        let len: usize = std::str::from_utf8(&data[..sp])
+            .ok()
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse().ok())
+            .ok_or(BAD)?;
+        if len <= sp + 1 || len > data.len() || data[len - 1] != b'\n' {
+            return Err(BAD);
+        }
+        let rec = &data[sp + 1..len - 1];
+        let eq = rec.iter().position(|&b| b == b'=').ok_or(BAD)?;
+        out.push((&rec[..eq], &rec[eq + 1..]));
+        data = &data[len..];
+    }
+    Ok(out)
+}
+
 /// A PAX time value: seconds, and a fraction only when there is one.
 pub(crate) fn format_time(ns: u64) -> String {
     let (s, f) = (ns / NS, ns % NS);
@@ -141,6 +168,36 @@ mod tests {
                 out.len(),
                 "value of {n} bytes"
             );
+        }
+    }
+
+    #[test]
+    fn pax_records_are_cut_by_length() {
+        let mut data = Vec::new();
+        pax_record(&mut data, "path", b"a\nb=c");
+        pax_record(&mut data, "mtime", b"1.5");
+        let recs = parse_pax(&data).unwrap();
+        assert_eq!(
+            recs,
+            [(&b"path"[..], &b"a\nb=c"[..]), (&b"mtime"[..], &b"1.5"[..])]
+        );
+        for bad in [
+            &b"5 a=b\n"[..],
+            b"x a=b\n",
+            b"6 ab\n\n",
+            b"99 a=b\n",
+            b"7 a=bc",
+            b" 1",
+        ] {
+            assert!(
+                parse_pax(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // Every truncation of valid data is an error, never a panic.
+        for n in 1..data.len() {
+            let _ = parse_pax(&data[..n]);
         }
     }
 

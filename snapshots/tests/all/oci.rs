@@ -173,6 +173,13 @@ fn rich() -> Snapshot {
         &format!("{long}/{}", "m".repeat(200)),
         &format!("{long}/{}", "k".repeat(150)),
     );
+    // A newline inside a name that only fits in a PAX record.
+    write(
+        &mut fs,
+        &format!("{long}/new\nline{}", "q".repeat(100)),
+        0,
+        b"nl",
+    );
     let mut deep = String::from("deep");
     mkdir(&mut fs, &deep);
     for i in 0..30 {
