@@ -9,7 +9,7 @@
 //! - [`load`] rebuilds a filesystem state from a manifest, checking every
 //!   object: damaged input gives [`Error::Corrupted`], [`Error::Missing`] or
 //!   [`Error::UnsupportedVersion`], never a panic.
-//! - [`diff`] lists what changed between two saved snapshots, [`oci`] exports
+//! - [`diff`](mod@diff) lists what changed between two saved snapshots, [`oci`] exports
 //!   and imports OCI image-layer tars, and [`checkout`] writes a snapshot into
 //!   a new host directory.
 //! - [`pack`] and [`unpack`] move one snapshot with all its objects as a

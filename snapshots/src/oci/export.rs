@@ -27,7 +27,7 @@ pub struct ExportStats {
 /// Writes snapshot `snap` as an OCI image-layer tar to `out`.
 ///
 /// With `base` `None` the layer holds the whole tree. With a base snapshot it
-/// holds only the changes from `base` to `snap` (see [`diff`](crate::diff)):
+/// holds only the changes from `base` to `snap` (see [`diff`](fn@crate::diff::diff)):
 /// added and modified entries, each preceded by the directories above it;
 /// every removed name as a `.wh.NAME` whiteout; and a directory that lost
 /// every entry the base had in it as `.wh..wh..opq` instead of one whiteout
