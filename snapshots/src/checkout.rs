@@ -3,7 +3,9 @@
 //! Everything is written into a temporary sibling of the destination
 //! (`.NAME.strata-checkout-…`), which is renamed into place only when
 //! complete: a failure or a crash leaves no half-written destination (at
-//! worst a temporary sibling, removed on failure when possible).
+//! worst a temporary sibling, removed on failure when possible). Files are
+//! not fsynced: the rename makes the tree appear whole to other processes,
+//! but after a power loss the newest data may be missing, as with `cp`.
 
 use std::fs::{self, File, FileTimes, Permissions};
 use std::io;
