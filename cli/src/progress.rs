@@ -11,6 +11,8 @@ use strata_snapshots::Progress;
 pub(crate) enum Unit {
     /// File content.
     Bytes,
+    /// Stored objects.
+    Objects,
 }
 
 /// An `indicatif` bar behind the snapshots crate's [`Progress`] trait. When
@@ -30,6 +32,7 @@ impl Bar {
         };
         let counts = match unit {
             Unit::Bytes => "{binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec})",
+            Unit::Objects => "{human_pos}/{human_len} objects ({per_sec})",
         };
         let template = format!("{{msg:>10}} [{{bar:30}}] {counts} {{eta}}");
         if let Ok(style) = ProgressStyle::with_template(&template) {

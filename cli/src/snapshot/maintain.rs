@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 
 use crate::mounts::short;
+use crate::progress::{Bar, Unit};
 use crate::store::Opened;
 
 /// Verifies `spec`, or every ref; fails (after checking all) if any is damaged.
@@ -13,7 +14,10 @@ pub(super) fn verify(opened: &Opened, spec: Option<&str>) -> Result<()> {
     };
     let mut bad = Vec::new();
     for (name, hash) in &targets {
-        match opened.store.verify(hash) {
+        let bar = Bar::new("verifying", Unit::Objects);
+        let checked = opened.store.verify_with_progress(hash, &bar);
+        bar.finish();
+        match checked {
             Ok(n) => println!("ok       {name} {} ({n} objects)", short(hash)),
             Err(e) => {
                 println!("damaged  {name} {}: {e}", short(hash));
