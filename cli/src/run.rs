@@ -98,6 +98,8 @@ Snapshots:
   `--mount /data --from NAME` needs no host directory). Started from a
   snapshot, a --dir mount shows the snapshot's tree, not the host directory's
   (strata warns if that directory changed since the snapshot was taken).
+  A tree loaded from a snapshot is held in memory and counts against
+  --max-bytes and --max-inodes.
   A run that traps saves nothing; any exit status saves. Saving writes only
   objects the store lacks. A saved run's parent is the tree it started from,
   so `strata snapshot export` and `checkout --changes-only` give its changes.
