@@ -285,3 +285,14 @@ fn a_module_that_cannot_start_saves_nothing() {
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+#[test]
+fn a_snapshot_over_the_quota_is_refused_before_the_run() {
+    let e = Env::new();
+    e.run_demo(&["--save", "one"], "x").ok();
+    let o = e
+        .run_demo(&["--from", "one", "--max-bytes", "10"], "y")
+        .fails(1, "loading snapshot");
+    assert!(o.stderr.contains("too large"), "{o:#?}");
+    assert!(o.stdout.is_empty(), "{o:#?}");
+}
