@@ -243,10 +243,10 @@ fn module_name(a: &RunArgs) -> String {
 /// snapshot; picks the mount they apply to (adding it to `specs` if `--mount`
 /// names a new one).
 fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
-    let option = match (&a.state, &a.save, &a.from, a.fork_bench) {
+    let option = match (&a.state, &a.save, &a.from) {
         (Some(_), ..) => "--state",
-        (_, Some(_), ..) => "--save",
-        (_, _, Some(_), _) => "--from",
+        (_, Some(_), _) => "--save",
+        (_, _, Some(_)) => "--from",
         _ => {
             if a.mount.is_some() {
                 usage!("--mount only says which mount --save, --from or --state apply to");
@@ -261,10 +261,15 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
     };
     let saving = a.save.is_some() || a.state.is_some();
     let target = mounts::select(specs, a.mount.as_deref(), option, saving)?;
-    let opened = match &a.state {
-        Some(dir) => store::open_at(dir)?,
-        None => store::open(a.store.as_deref())?,
+    let dir = match &a.state {
+        Some(dir) => dir.clone(),
+        None => store::store_dir(a.store.as_deref())?,
     };
+    // Only a run that saves creates a store.
+    if !saving && !dir.is_dir() {
+        anyhow::bail!("no snapshot store at `{}`", dir.display());
+    }
+    let opened = store::open_at(&dir)?;
     let save_as = match (&a.save, &a.state) {
         (Some(name), _) => Some(name.clone()),
         (None, Some(_)) => Some(STATE_REF.to_owned()),

@@ -61,12 +61,6 @@ pub(crate) struct Opened {
     pub(crate) dir: PathBuf,
 }
 
-/// Opens (creating it if needed) the store chosen by `flag` (see [`store_dir`]).
-pub(crate) fn open(flag: Option<&Path>) -> Result<Opened> {
-    let dir = store_dir(flag)?;
-    open_at(&dir)
-}
-
 /// Opens (creating it if needed) the store in `dir`.
 pub(crate) fn open_at(dir: &Path) -> Result<Opened> {
     let store =
