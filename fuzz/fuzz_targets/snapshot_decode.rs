@@ -7,7 +7,11 @@
 //! - 0 mod 4: one object; byte 1 picks the kind (low bits) and whether a valid
 //!   header is put in front of the rest (high bit), so the fuzzer reaches body
 //!   decoding without having to find the magic first.
-//! - 2 mod 4: the rest is an OCI layer tar, imported with small quotas.
+//! - 2 mod 8: the rest is an OCI layer tar, imported with small quotas.
+//! - 6 mod 8: a single-file pack: byte 1's low bit set, the rest as is;
+//!   clear, the rest are store records (below) the target assembles into a
+//!   pack with correct hashes, count and checksum, unless other bits of byte 1
+//!   ask for a wrong one. Unpacked, loaded, packed and unpacked again.
 //! - odd: a store: records `[flags, len_lo, len_hi, bytes…]`; in a record the
 //!   token `F7 48 k` stands for the hash of record `k` (an earlier one), so
 //!   objects can refer to each other although the fuzzer cannot compute blake3.
@@ -24,7 +28,9 @@ use strata_snapshots::format::{
     self, CURRENT_VERSION, DirObject, FileObject, Kind, MAGIC, Manifest, SymlinkObject,
 };
 use strata_snapshots::oci::{ImportOptions, SpecialFiles, import};
-use strata_snapshots::{Hash, MemBackend, Store, load_with};
+use strata_snapshots::{
+    Hash, MemBackend, PACK_FILE_MAGIC, PACK_FILE_VERSION_1, Store, load_with, pack, unpack,
+};
 
 #[global_allocator]
 static ALLOC: Counting = Counting::new();
@@ -90,6 +96,15 @@ fn decode_one(kind: Kind, bytes: &[u8]) {
         }
     }
     let _ = format::children(bytes, kind, h);
+}
+
+/// A memory store whose write batches hold at most 1 MiB: by default a batch
+/// reserves room for a whole 64 MiB pack up front, a fixed cost unrelated to
+/// the input that would hide what the input makes the code allocate.
+fn mem_store() -> Store {
+    let store = Store::with_backend(MemBackend::new());
+    store.set_pack_limit(1 << 20);
+    store
 }
 
 /// Replaces every `F7 48 k` token by the hash of an earlier record.
@@ -176,10 +191,11 @@ fn small_config() -> Config {
     }
 }
 
-fn store_mode(data: &[u8]) {
-    let store = Store::with_backend(MemBackend::new());
+/// The records of a store-mode input: `(kind, object bytes)`, hash tokens
+/// replaced.
+fn records(data: &[u8]) -> Vec<(Kind, Vec<u8>)> {
+    let mut out = Vec::new();
     let mut hashes = Vec::new();
-    let mut manifests = Vec::new();
     let mut rest = data;
     while let [flags, lo, hi, tail @ ..] = rest {
         let len = usize::from(u16::from_le_bytes([*lo, *hi])).min(tail.len());
@@ -192,6 +208,76 @@ fn store_mode(data: &[u8]) {
         } else {
             body
         };
+        hashes.push(Hash::of(&obj));
+        out.push((kind, obj));
+    }
+    out
+}
+
+/// A single-file pack of the records (the manifest last), with correct
+/// hashes, count and checksum unless `flags` asks for one of them to be wrong,
+/// so the fuzzer reaches `unpack`'s checks of what the records say.
+fn assemble_pack(flags: u8, recs: &[(Kind, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&PACK_FILE_MAGIC);
+    out.extend_from_slice(&PACK_FILE_VERSION_1.to_le_bytes());
+    let manifest = recs.last().map_or(Hash([0; 32]), |(_, b)| Hash::of(b));
+    out.extend_from_slice(&manifest.0);
+    for (i, (_, bytes)) in recs.iter().enumerate() {
+        out.push(1);
+        let mut h = Hash::of(bytes);
+        if flags & 2 != 0 && i == 0 {
+            h.0[0] ^= 1;
+        }
+        out.extend_from_slice(&h.0);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    let mut sum = *blake3::hash(&out).as_bytes();
+    if flags & 4 != 0 {
+        sum[0] ^= 1;
+    }
+    out.push(0);
+    let count = recs.len() as u64 + u64::from(flags & 8 != 0);
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&sum);
+    if flags & 16 != 0 {
+        out.pop();
+    }
+    out
+}
+
+/// `unpack` of a pack, raw or assembled from records; a pack that unpacks
+/// loads, and packing it again gives a pack that unpacks to the same manifest.
+fn pack_mode(data: &[u8]) {
+    let Some((flags, rest)) = data.split_first() else {
+        return;
+    };
+    let bytes = if flags & 1 != 0 {
+        rest.to_vec()
+    } else {
+        assemble_pack(*flags, &records(rest))
+    };
+    let store = mem_store();
+    let r = unpack(&store, &bytes[..]);
+    debug(&format!("unpack: {r:?}"));
+    let Ok(h) = r else {
+        return;
+    };
+    if let Ok(snap) = load_with(&store, &h, small_config()) {
+        walk(&snap);
+    }
+    let mut again = Vec::new();
+    pack(&store, &h, &mut again).expect("an unpacked snapshot packs");
+    let store2 = mem_store();
+    assert_eq!(unpack(&store2, &again[..]).expect("re-pack unpacks"), h);
+}
+
+fn store_mode(data: &[u8]) {
+    let store = mem_store();
+    let mut hashes = Vec::new();
+    let mut manifests = Vec::new();
+    for (kind, obj) in records(data) {
         let h = store.put(&obj).expect("memory store put");
         if kind == Kind::Manifest {
             manifests.push(h);
@@ -217,7 +303,8 @@ fn store_mode(data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     let base = ALLOC.reset_peak();
     match data {
-        [mode, rest @ ..] if mode % 4 == 2 => oci_mode(rest),
+        [mode, rest @ ..] if mode % 8 == 2 => oci_mode(rest),
+        [mode, rest @ ..] if mode % 8 == 6 => pack_mode(rest),
         [mode, sel, rest @ ..] if mode % 4 == 0 => {
             let kind = KINDS[usize::from(sel & 0x7f) % KINDS.len()];
             if sel & 0x80 != 0 {

@@ -2,7 +2,7 @@
 """Writes hand-made seed inputs for the `snapshot_decode` target into
 corpus/snapshot_decode/ (run from fuzz/): valid objects of every kind, small
 stores whose objects refer to each other (the target's `F7 48 k` hash tokens),
-and OCI layer tars. The encoding follows snapshots/src/format.rs: postcard
+OCI layer tars and single-file packs. The encoding follows snapshots/src/format.rs: postcard
 varints, raw 32-byte hashes, sequences as a varint length then the items."""
 
 import io
@@ -106,6 +106,9 @@ def main():
         (MANIFEST, manifest(9, parent=5, tick=9)),  # 10
     ]
     write("seed-store-diff", store(two))
+    # The same records as single-file packs the target assembles (mode 6, flags 0).
+    write("seed-pack-tree", bytes([6, 0]) + store(base)[1:])
+    write("seed-pack-diff", bytes([6, 0]) + store(two)[1:])
     # Single objects, header added by the target (selector high bit).
     for kind, body in base:
         write(f"seed-object-{kind}", bytes([0, 0x80 | kind]) + body.replace(ref(0), bytes(32)))
