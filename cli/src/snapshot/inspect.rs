@@ -10,16 +10,41 @@ use crate::mounts::short;
 use crate::store::Opened;
 
 /// One line per ref: name, short hash, and the labels `strata run` records.
+/// A damaged ref or manifest gets its own line and does not hide the others;
+/// the command then fails after listing.
 pub(super) fn ls(opened: &Opened) -> Result<()> {
-    let refs = opened.store.refs().context("listing refs")?;
-    let width = refs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    for (name, hash) in refs {
-        // A damaged manifest must not hide the other refs: say so on its line.
-        let about = match read_manifest(&opened.store, &hash) {
-            Ok(m) => summary(&m),
-            Err(e) => format!("(unreadable: {e})"),
+    // The ref names, read from the store's `refs/` folder (the layout the
+    // snapshots crate documents) so that one unreadable ref cannot hide the rest.
+    let folder = opened.dir.join("refs");
+    let mut names: Vec<String> = match std::fs::read_dir(&folder) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("listing `{}`", folder.display())),
+    };
+    names.sort();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let mut damaged = 0;
+    for name in &names {
+        let line = match opened.store.get_ref(name) {
+            Ok(hash) => match read_manifest(&opened.store, &hash) {
+                Ok(m) => format!("{}  {}", short(&hash), summary(&m)),
+                Err(e) => {
+                    damaged += 1;
+                    format!("{}  (unreadable: {e})", short(&hash))
+                }
+            },
+            Err(e) => {
+                damaged += 1;
+                format!("(unreadable: {e})")
+            }
         };
-        println!("{name:<width$}  {}  {about}", short(&hash));
+        println!("{name:<width$}  {line}");
+    }
+    if damaged > 0 {
+        anyhow::bail!("{damaged} of {} refs are damaged", names.len());
     }
     Ok(())
 }

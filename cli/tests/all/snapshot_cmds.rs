@@ -25,6 +25,14 @@ fn ls_lists_refs_with_their_labels() {
         lines[0].contains("exit=0 module=demo_guest.wasm mount=/data"),
         "{ls:#?}"
     );
+    // A damaged ref is shown as such and does not hide the others.
+    std::fs::write(e.store().join("refs/one"), "not a hash\n").unwrap();
+    let ls = e.snap(&["ls"]).fails(1, "1 of 2 refs are damaged");
+    assert!(
+        ls.stdout.contains("(unreadable: ref \"one\" is damaged"),
+        "{ls:#?}"
+    );
+    assert!(ls.stdout.contains("\ntwo  "), "{ls:#?}");
 }
 
 #[test]
