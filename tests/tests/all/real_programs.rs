@@ -370,23 +370,30 @@ fn sqlite_commits_a_transaction_over_two_databases_where_wasmtime_wasi_cannot() 
 }
 
 #[test]
-fn quickjs_runs_a_script_that_works_with_directories_timers_and_fds() {
+fn quickjs_runs_scripts_that_work_with_directories_timers_fds_and_stdin() {
     let Some(qjs) = program("qjs") else {
         return;
     };
     let (runs, _) = differential(
         &workload("js"),
-        &[Step {
-            wasm: &qjs,
-            args: &["qjs", "/w/main.js", "/w"],
-            stdin: b"first line of stdin\nsecond\nthird\n",
-        }],
+        &[
+            Step {
+                wasm: &qjs,
+                args: &["qjs", "/w/main.js", "/w"],
+                stdin: b"first line of stdin\nsecond\nthird\n",
+            },
+            Step {
+                wasm: &qjs,
+                args: &["qjs", "/w/bulk.js", "/w"],
+                stdin: b"read in pieces of seven bytes\n",
+            },
+        ],
     );
     let run = &runs[0];
     assert_completed(&run.outcome, "done");
     let stdout = text(&run.outcome.stdout);
     for line in [
-        "lower data,main.js | a.txt,b.txt,nested | deep.txt",
+        "lower bulk.js,data,main.js | a.txt,b.txt,nested | deep.txt",
         "listed 41 b file-39.txt",
         "rename dir 0 a.txt,b.txt deep.txt",
         "times 1000000 1700000000000",
@@ -398,6 +405,20 @@ fn quickjs_runs_a_script_that_works_with_directories_timers_and_fds() {
     }
     assert!(run.tree.contains_key("moved/deep.txt"));
     assert!(!run.tree.contains_key("data"), "removed after it emptied");
+
+    let bulk = &runs[1];
+    assert_completed(&bulk.outcome, "done");
+    let stdout = text(&bulk.outcome.stdout);
+    for line in [
+        "many 3002",
+        "many after 1500 true",
+        "hole 8 00000000",
+        "sparse size 10485763",
+        "big true",
+        "stdin \"read in pieces of seven bytes\\n\"",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in {stdout}");
+    }
 }
 
 #[test]
