@@ -44,7 +44,7 @@ pub(crate) const PACK_DIR: &str = "packs";
 const MAX_PACK_OBJECTS: u64 = 1 << 26;
 
 /// Default size at which a batch writes its pack and starts a new one.
-pub const DEFAULT_PACK_LIMIT: usize = 64 << 20;
+pub const DEFAULT_PACK_LIMIT: usize = 16 << 20;
 
 pub(crate) fn pack_path(name: &str) -> String {
     format!("{PACK_DIR}/{name}")
