@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, FileExt, MetadataExt, OpenOptions};
+use cap_std::fs::{Dir, FileExt, MetadataExt, OpenOptions, OpenOptionsExt};
 
 use super::{LOWER_INO_BASE, Lower, LowerEntry, LowerStat};
 use crate::error::{Error, Result};
@@ -17,6 +17,33 @@ use crate::name::Name;
 
 /// How many host files stay open for reads at once.
 const OPEN_FILES: usize = 32;
+
+/// Linux `O_NOATIME` (the same value on every Linux architecture Rust
+/// targets): reading the lower tree must not change it, or a second run over
+/// the same host directory would see (and save) different access times than
+/// the first. The kernel refuses it with EPERM unless the caller owns the file
+/// or has CAP_FOWNER; then the open is retried without it.
+#[cfg(target_os = "linux")]
+const O_NOATIME: i32 = 0o1_000_000;
+#[cfg(not(target_os = "linux"))]
+const O_NOATIME: i32 = 0;
+
+/// Opens `path` under `root` for reading, without following a final symlink,
+/// with `O_NOATIME` where the kernel allows it (a directory opens too: read-only
+/// opens of directories are allowed, and listing one goes through that descriptor).
+fn open_noatime(root: &Dir, path: &std::path::Path) -> io::Result<cap_std::fs::File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).follow(FollowSymlinks::No);
+    if O_NOATIME != 0 {
+        opts.custom_flags(O_NOATIME);
+        match root.open_with(path, &opts) {
+            Err(e) if e.raw_os_error() == Some(1) => {} // EPERM: not ours to open so
+            r => return r,
+        }
+    }
+    opts.custom_flags(0);
+    root.open_with(path, &opts)
+}
 
 /// Files up to this size are read once whole and kept in memory, so that a
 /// thousand forks walking the same tree read each small host file once.
@@ -178,9 +205,7 @@ impl HostLower {
             return Err(Error::IsDir);
         }
         let path = self.path_of(&node)?;
-        let mut opts = OpenOptions::new();
-        opts.read(true).follow(FollowSymlinks::No);
-        let file = Arc::new(self.root.open_with(&path, &opts).map_err(io_err)?);
+        let file = Arc::new(open_noatime(&self.root, &path).map_err(io_err)?);
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         files.insert(0, (ino, file.clone()));
         files.truncate(OPEN_FILES);
@@ -290,14 +315,40 @@ impl Lower for HostLower {
         }
         let path = self.path_of(&node)?;
         let mut list = Vec::new();
-        for entry in self.root.read_dir(&path).map_err(io_err)? {
-            let entry = entry.map_err(io_err)?;
+        // Listing through a descriptor opened with O_NOATIME leaves the
+        // directory's access time alone (see `open_noatime`); rustix reads
+        // entries from that very descriptor (cap-std would reopen ".").
+        let fd =
+            std::os::fd::OwnedFd::from(open_noatime(&self.root, &path).map_err(io_err)?.into_std());
+        let mut dir = rustix::fs::Dir::new(fd).map_err(|e| io_err(e.into()))?;
+        while let Some(entry) = dir.read() {
+            let entry = entry.map_err(|e| io_err(e.into()))?;
+            let raw = entry.file_name().to_bytes();
+            if raw == b"." || raw == b".." {
+                continue;
+            }
             // Names that are not UTF-8 cannot be expressed through WASI; names the
             // engine could not hold cannot be reached either. Both are skipped.
-            let Some(name) = entry.file_name().to_str().and_then(|s| Name::new(s).ok()) else {
+            let Some(name) = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| Name::new(s).ok())
+            else {
                 continue;
             };
-            let Some(kind) = entry.file_type().ok().and_then(kind_of) else {
+            let kind = match entry.file_type() {
+                rustix::fs::FileType::Directory => Some(FileType::Dir),
+                rustix::fs::FileType::RegularFile => Some(FileType::File),
+                rustix::fs::FileType::Symlink => Some(FileType::Symlink),
+                // File systems that do not fill in d_type: ask (lstat leaves atime alone).
+                rustix::fs::FileType::Unknown => self
+                    .root
+                    .symlink_metadata(path.join(name.as_str()))
+                    .ok()
+                    .and_then(|m| kind_of(m.file_type())),
+                // Devices, sockets and fifos have no meaning inside the sandbox.
+                _ => None,
+            };
+            let Some(kind) = kind else {
                 continue;
             };
             list.push(LowerEntry { name, kind });

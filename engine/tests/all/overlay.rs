@@ -224,3 +224,35 @@ fn small_lower_file_contents_are_read_from_the_host_once() {
     let root = fork.open_root().unwrap();
     assert_eq!(read_file(&mut fork, &root, "d/f1"), b"hello");
 }
+
+#[test]
+fn reading_the_lower_tree_leaves_host_access_times_alone() {
+    // Regression: a first `--deterministic --save` over a host directory saved
+    // different access times than the second, because our own reads moved the
+    // host's atimes (relatime updates an atime that is not newer than mtime).
+    use std::fs::{File, FileTimes};
+    use std::time::{Duration, SystemTime};
+    let host = host_tree();
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let newer = old + Duration::from_secs(60);
+    let times = FileTimes::new().set_accessed(old).set_modified(newer);
+    for p in ["d/f1", "d"] {
+        File::open(host.path().join(p))
+            .unwrap()
+            .set_times(times)
+            .unwrap();
+    }
+    let atime = |p: &str| {
+        std::fs::metadata(host.path().join(p))
+            .unwrap()
+            .accessed()
+            .unwrap()
+    };
+    let lower = Arc::new(HostLower::open(host.path()).unwrap());
+    let mut fs = Fs::with_lower(lower, config()).unwrap();
+    let root = fs.open_root().unwrap();
+    assert_eq!(read_file(&mut fs, &root, "d/f1"), b"hello");
+    assert_eq!(list(&mut fs, &root, "d"), ["f1", "sub"]);
+    assert_eq!(atime("d/f1"), old, "file atime moved by reading it");
+    assert_eq!(atime("d"), old, "directory atime moved by listing it");
+}
