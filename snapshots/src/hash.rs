@@ -37,6 +37,33 @@ impl fmt::Debug for Hash {
     }
 }
 
+/// Hashes a [`Hash`] for a hash table by taking its bytes as they are: a
+/// blake3 digest is already uniformly distributed, so running it through
+/// SipHash again (the standard library's default) only costs time.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for w in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w);
+            self.0 = self.0.rotate_left(17) ^ u64::from_le_bytes(b);
+        }
+    }
+}
+
+/// A hash table keyed by digests.
+pub(crate) type DigestMap<V> =
+    std::collections::HashMap<Hash, V, std::hash::BuildHasherDefault<DigestHasher>>;
+/// A set of digests.
+pub(crate) type DigestSet =
+    std::collections::HashSet<Hash, std::hash::BuildHasherDefault<DigestHasher>>;
+
 /// A string that is not 64 hexadecimal digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a hash: expected 64 hexadecimal digits")]

@@ -46,6 +46,12 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn piece_size(&self) -> usize {
         1 << 20
     }
+    /// How many bytes of a pack a reader should fetch at once, to serve the
+    /// next objects (stored together, read together) without another call;
+    /// 0 for none (a backend whose reads cost no system call).
+    fn read_ahead(&self) -> usize {
+        256 << 10
+    }
     /// Removes a file; absent is not an error.
     fn remove(&self, path: &str) -> io::Result<()>;
     /// The names in folder `dir`, in any order (empty if it does not exist).

@@ -1,6 +1,5 @@
 //! Reachability from refs: `verify` and `gc`.
 
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use super::Store;
@@ -8,7 +7,7 @@ use super::backend::TEMP_PREFIX;
 use super::packs::{Batch, PACK_DIR, pack_path, read_index};
 use crate::error::Result;
 use crate::format::{self, Kind};
-use crate::hash::Hash;
+use crate::hash::{DigestSet, Hash};
 use crate::progress::{NoProgress, Progress};
 
 /// What `gc` did.
@@ -37,8 +36,8 @@ impl Store {
         roots: &[Hash],
         chunks: bool,
         progress: &dyn Progress,
-    ) -> Result<HashSet<Hash>> {
-        let mut seen: HashSet<Hash> = HashSet::new();
+    ) -> Result<DigestSet> {
+        let mut seen = DigestSet::default();
         let mut work: Vec<(Kind, Hash)> = roots.iter().map(|h| (Kind::Manifest, *h)).collect();
         while let Some((kind, h)) = work.pop() {
             if !seen.insert(h) {
@@ -128,7 +127,7 @@ impl Store {
     /// The pack part of `gc`: keeps packs whose objects are all live (and that
     /// are not small), copies the live objects of the others into new packs,
     /// then removes the others.
-    fn gc_packs(&self, live: &HashSet<Hash>) -> Result<GcStats> {
+    fn gc_packs(&self, live: &DigestSet) -> Result<GcStats> {
         let mut stats = GcStats::default();
         let b = self.backend();
         let mut names = Vec::new();
@@ -150,7 +149,7 @@ impl Store {
             .iter()
             .filter(|(_, size, _)| *size < SMALL_PACK)
             .count();
-        let mut kept: HashSet<Hash> = HashSet::new();
+        let mut kept = DigestSet::default();
         let mut rewrite = Vec::new();
         for (name, size, index) in &indexes {
             let whole = index

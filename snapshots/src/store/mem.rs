@@ -148,6 +148,10 @@ impl Backend for MemBackend {
         usize::MAX
     }
 
+    fn read_ahead(&self) -> usize {
+        0
+    }
+
     fn remove(&self, path: &str) -> io::Result<()> {
         self.lock().files.remove(path);
         Ok(())

@@ -29,9 +29,9 @@ pub use packs::{Batch, DEFAULT_PACK_LIMIT};
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use packs::{IndexEntry, PackSet, pack_path};
+use packs::{IndexEntry, PackSet};
 
 use crate::error::{Error, Result};
 use crate::format::{self, Kind, MAX_OBJECT_LEN};
@@ -57,6 +57,17 @@ pub struct Store {
     packs: RwLock<PackSet>,
     /// Size at which a batch writes its pack.
     pack_limit: AtomicUsize,
+    /// The part of a pack read last (see `Backend::read_ahead`).
+    window: Mutex<Option<Window>>,
+}
+
+/// Bytes `start..start + data.len()` of pack `pack`.
+#[derive(Debug)]
+struct Window {
+    /// The pack's path, as `PackSet::paths` shares it.
+    pack: Arc<str>,
+    start: u64,
+    data: Vec<u8>,
 }
 
 fn object_path(h: &Hash) -> String {
@@ -93,6 +104,7 @@ impl Store {
             generation: AtomicU64::new(0),
             packs: RwLock::new(PackSet::default()),
             pack_limit: AtomicUsize::new(DEFAULT_PACK_LIMIT),
+            window: Mutex::new(None),
         }
     }
 
@@ -139,6 +151,7 @@ impl Store {
     /// Forgets every pack location (after `gc` removed packs).
     fn forget_packs(&self) {
         *self.packs_write() = PackSet::default();
+        *self.window.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Whether the object is present as far as this store value knows: the
@@ -162,25 +175,58 @@ impl Store {
         Ok(self.packs_read().objects.contains_key(h))
     }
 
+    /// Reads `len` bytes at `offset` of pack `name`, whose object area ends at
+    /// `end`, through the read-ahead window.
+    fn read_packed(
+        &self,
+        path: &Arc<str>,
+        offset: u64,
+        len: usize,
+        end: u64,
+    ) -> std::io::Result<Vec<u8>> {
+        let ahead = self.backend.read_ahead();
+        if ahead == 0 || len >= ahead {
+            return self.backend.read_at(path, offset, len);
+        }
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(win) = w.as_ref()
+            && Arc::ptr_eq(&win.pack, path)
+            && offset >= win.start
+            && offset + len as u64 <= win.start + win.data.len() as u64
+        {
+            let at = (offset - win.start) as usize;
+            return Ok(win.data[at..at + len].to_vec());
+        }
+        let take = (ahead as u64)
+            .min(end.saturating_sub(offset))
+            .max(len as u64) as usize;
+        let data = self.backend.read_at(path, offset, take)?;
+        let out = data[..len].to_vec();
+        *w = Some(Window {
+            pack: path.clone(),
+            start: offset,
+            data,
+        });
+        Ok(out)
+    }
+
     /// Reads the bytes stored for `h` (unverified); `None` if absent.
     fn read_raw(&self, h: &Hash) -> Result<Option<Vec<u8>>> {
         self.ensure_scanned()?;
         for attempt in 0..2 {
             let loc = {
                 let p = self.packs_read();
-                p.objects
-                    .get(h)
-                    .map(|l| (p.names[l.pack as usize].clone(), *l))
+                p.objects.get(h).map(|l| {
+                    let i = l.pack as usize;
+                    (p.paths[i].clone(), *l, p.ends[i])
+                })
             };
-            if let Some((name, loc)) = loc {
-                match self
-                    .backend
-                    .read_at(&pack_path(&name), loc.offset, loc.len as usize)
-                {
+            if let Some((path, loc, end)) = loc {
+                match self.read_packed(&path, loc.offset, loc.len as usize, end) {
                     Ok(b) => return Ok(Some(b)),
                     Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                         return Err(Error::CorruptedPack {
-                            pack: name,
+                            pack: path.trim_start_matches("packs/").to_owned(),
                             what: "shorter than its index says",
                         });
                     }

@@ -20,13 +20,13 @@
 //! is either absent or complete. The index checksum catches a damaged index;
 //! each object is still verified against its hash when read, like a loose one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::Store;
 use super::backend::{AtomicWrite, Backend, TEMP_PREFIX};
 use crate::error::{Error, Result};
 use crate::format::{self, MAX_OBJECT_LEN};
-use crate::hash::Hash;
+use crate::hash::{DigestMap, DigestSet, Hash};
 
 /// Magic bytes opening every pack file.
 pub(crate) const PACK_MAGIC: [u8; 8] = [0x89, b'S', b'N', b'P', b'P', b'A', b'C', b'K'];
@@ -73,8 +73,12 @@ pub(crate) struct PackSet {
     /// Whether the packs folder has been listed at all.
     pub(crate) scanned: bool,
     pub(crate) names: Vec<String>,
+    /// Each pack's path in the backend (shared, not rebuilt per read).
+    pub(crate) paths: Vec<std::sync::Arc<str>>,
+    /// End of each pack's object area (as far as its index says).
+    pub(crate) ends: Vec<u64>,
     known: HashSet<String>,
-    pub(crate) objects: HashMap<Hash, Loc>,
+    pub(crate) objects: DigestMap<Loc>,
     /// Packs whose index is damaged, with what is wrong.
     pub(crate) broken: Vec<(String, &'static str)>,
     /// Whether the loose `objects` folder had anything in it at the last scan;
@@ -119,7 +123,14 @@ impl PackSet {
     pub(crate) fn add(&mut self, name: String, entries: &[IndexEntry]) {
         let pack = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.known.insert(name.clone());
+        self.paths.push(pack_path(&name).into());
         self.names.push(name);
+        let end = entries
+            .iter()
+            .map(|e| e.offset + u64::from(e.len))
+            .max()
+            .unwrap_or(0);
+        self.ends.push(end);
         self.objects.reserve(entries.len());
         for e in entries {
             self.objects.entry(e.hash).or_insert(Loc {
@@ -210,7 +221,7 @@ pub struct Batch<'a> {
     /// How much to gather before handing it to `out`.
     piece: usize,
     entries: Vec<IndexEntry>,
-    pending: HashSet<Hash>,
+    pending: DigestSet,
     /// Skip objects the store already has (false when `gc` rewrites packs).
     dedup: bool,
     written: u64,
@@ -237,7 +248,7 @@ impl<'a> Batch<'a> {
             piece: store.backend().piece_size(),
             buf: Vec::new(),
             entries: Vec::new(),
-            pending: HashSet::new(),
+            pending: DigestSet::default(),
             dedup,
             written: 0,
             packs: Vec::new(),

@@ -149,3 +149,41 @@ fn loose_objects_still_load_beside_packs() {
     loose.verify(&h2).unwrap();
     assert!(matches!(load(&loose, &h), Err(Error::Missing { .. })));
 }
+
+#[test]
+fn damage_in_a_pack_on_disk_is_found_through_read_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fs = new_fs();
+    sample(&mut fs);
+    for i in 0..50 {
+        write(&mut fs, &format!("f{i}"), 0, format!("file {i}").as_bytes());
+    }
+    let h = save(&Store::open(dir.path()).unwrap(), &fs.snapshot(), &[]).unwrap();
+    let pack = std::fs::read_dir(dir.path().join("packs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let orig = std::fs::read(&pack).unwrap();
+    assert_same_tree(
+        &fs.snapshot(),
+        &load(&Store::open(dir.path()).unwrap(), &h).unwrap(),
+    );
+    // Objects take the first part of the file; damage a few spread over it.
+    // The trailer says where the index (and so the object area) ends.
+    let t = orig.len() - 40;
+    let objects_end = u64::from_le_bytes(orig[t..t + 8].try_into().unwrap()) as usize;
+    for at in (10..objects_end).step_by(objects_end / 7) {
+        let mut bad = orig.clone();
+        bad[at] ^= 0x10;
+        std::fs::write(&pack, &bad).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        match load(&store, &h) {
+            Err(Error::Corrupted { .. }) => {}
+            other => panic!("byte {at}: {other:?}"),
+        }
+    }
+    std::fs::write(&pack, &orig).unwrap();
+    Store::open(dir.path()).unwrap().verify(&h).unwrap();
+}
