@@ -63,15 +63,16 @@ pub const CURRENT_VERSION: u16 = VERSION_1;
 /// Bytes before the body: magic, version, kind.
 pub const HEADER_LEN: usize = 7;
 
-/// Largest chunk of file data. Savers cut files at the engine's chunk size
-/// (4 KiB); the format allows larger chunks so that may change without a new
+/// Largest chunk of file data. The saver cuts each run of non-zero 4 KiB
+/// blocks inside an aligned 64 KiB window into one chunk (so holes stay
+/// holes); the format allows larger chunks so that may change without a new
 /// version.
 pub const MAX_CHUNK_LEN: usize = 1 << 20;
 /// Largest object of any kind; the store refuses to read more.
 pub const MAX_OBJECT_LEN: usize = 64 << 20;
 /// Most entries in one directory.
 pub const MAX_DIR_ENTRIES: usize = 1 << 20;
-/// Most stored chunks in one file (4 GiB of non-hole data at 4 KiB chunks).
+/// Most stored chunks in one file (at least 4 GiB of non-hole data, more with larger chunks).
 pub const MAX_FILE_CHUNKS: usize = 1 << 20;
 /// Longest symlink target, in bytes (POSIX `PATH_MAX`).
 pub const MAX_TARGET_LEN: usize = 4096;

@@ -117,7 +117,7 @@ fn measure_incremental_save_100k() {
         "full save of 64 MiB (mem store): {:.0} MB/s",
         64.0 * 1.048_576 / s
     );
-    // The same into a host directory: one fsynced file per 4 KiB chunk.
+    // The same into a host directory: pack files, each fsynced once.
     let dir = tempfile::tempdir().unwrap();
     let disk = Store::open(dir.path()).unwrap();
     let t = Instant::now();
