@@ -12,9 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use strata_engine::{Config, Fs, HostLower};
+use strata_engine::{Config, FileType, Fs, HostLower, VirtualClock};
 use strata_tests::oracle::{self, Outcome, Run};
 use strata_tests::{strata, tree};
+use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use wasmtime::{Linker, Store};
 
 /// Where the workload directory is mounted in the guest.
 const GUEST_DIR: &str = "/w";
@@ -455,5 +457,135 @@ fn qjsc_compiles_a_module_to_bytecode_and_to_c() {
             assert!(c.contains("int main(int argc, char **argv)"), "{c}");
         }
         other => panic!("main.c: {other:?}"),
+    }
+}
+
+/// Every object of a filesystem state with its full metadata (inode number,
+/// times, link count) and content, sorted by path.
+type FullPicture = Vec<(String, strata_engine::Stat, Vec<u8>)>;
+
+/// The [`FullPicture`] of `snap`.
+fn full_picture(snap: &strata_engine::Snapshot) -> FullPicture {
+    let mut out = Vec::new();
+    let mut stack = vec![(snap.root(), String::new())];
+    while let Some((dir, path)) = stack.pop() {
+        for e in snap.entries(dir).expect("list") {
+            let p = format!("{path}/{}", e.name);
+            let stat = snap.stat(e.ino).expect("stat");
+            let mut data = vec![
+                0u8;
+                if e.kind == FileType::File {
+                    stat.size as usize
+                } else {
+                    0
+                }
+            ];
+            let mut got = 0;
+            while got < data.len() {
+                match snap
+                    .read(e.ino, got as u64, &mut data[got..])
+                    .expect("read")
+                {
+                    0 => break,
+                    n => got += n,
+                }
+            }
+            if e.kind == FileType::Dir {
+                stack.push((e.ino, p.clone()));
+            }
+            out.push((p, stat, data));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Runs one step under Strata over `lower`, in deterministic mode (virtual
+/// clocks, seeded randomness) when `seed` is given.
+fn run_strata_mode(lower: &Path, step: &Step<'_>, seed: Option<u64>) -> (Vec<u8>, FullPicture) {
+    let mut config = Config::default();
+    let mut b = StrataCtxBuilder::new();
+    if let Some(seed) = seed {
+        config.clock = Arc::new(VirtualClock::default());
+        b.deterministic(seed);
+    }
+    let host = HostLower::open(lower).expect("open lower");
+    let fs = Fs::with_lower(Arc::new(host), config).expect("mount");
+    let out = OutputCapture::new(16 << 20);
+    b.args(step.args)
+        .envs(ENV)
+        .stdin_bytes(step.stdin.to_vec())
+        .stdout_capture(&out)
+        .stderr_capture(&out);
+    b.preopen(GUEST_DIR, fs);
+    let engine = oracle::engine();
+    let mut linker: Linker<StrataCtx> = Linker::new(engine);
+    strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link");
+    let mut store = Store::new(engine, b.build());
+    let instance = linker
+        .instantiate(&mut store, &oracle::module(step.wasm))
+        .expect("instantiate");
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .expect("_start");
+    match start.call(&mut store, ()) {
+        Ok(()) => {}
+        Err(e) => assert_eq!(e.downcast_ref::<ProcExit>().map(|x| x.0), Some(0), "{e:#}"),
+    }
+    let snap = store.data().fs(GUEST_DIR).expect("mounted").snapshot();
+    (out.contents(), full_picture(&snap))
+}
+
+/// Deterministic mode makes real programs reproducible: SQLite (random
+/// temp-file names and journal nonces seeded from the clock) and QuickJS
+/// (timers, `Date.now`) run twice over the same lower directory print the same
+/// and leave the same tree, inode numbers and timestamps included; with the
+/// host clock the timestamps differ, so the comparison has teeth. The lower
+/// directory is read by both runs, so a run that moved its access times would
+/// also show here.
+#[test]
+fn real_programs_are_reproducible_in_deterministic_mode() {
+    let (Some(sqlite), Some(qjs)) = (program("sqlite3"), program("qjs")) else {
+        return;
+    };
+    let script = std::fs::read(workload("sqlite").join("build.sql")).expect("build.sql");
+    let sqlite_start = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        workload("sqlite").join("customers.csv"),
+        sqlite_start.path().join("customers.csv"),
+    )
+    .expect("copy");
+    std::fs::create_dir(sqlite_start.path().join("tmp")).expect("mkdir tmp");
+    let cases = [
+        (
+            sqlite_start.path().to_path_buf(),
+            Step {
+                wasm: &sqlite,
+                args: &["sqlite3", "-bail", "/w/shop.db"],
+                stdin: &script,
+            },
+        ),
+        (
+            workload("js"),
+            Step {
+                wasm: &qjs,
+                args: &["qjs", "/w/main.js", "/w"],
+                stdin: b"stdin\n",
+            },
+        ),
+    ];
+    for (lower, step) in &cases {
+        let first = run_strata_mode(lower, step, Some(7));
+        let second = run_strata_mode(lower, step, Some(7));
+        assert!(text(&first.0).ends_with("done\n"), "{}", text(&first.0));
+        assert_eq!(text(&first.0), text(&second.0), "{}", step.args[0]);
+        for (a, b) in first.1.iter().zip(&second.1) {
+            assert_eq!(a, b, "{}", step.args[0]);
+        }
+        assert_eq!(first.1.len(), second.1.len(), "{}", step.args[0]);
+
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let host_clock = run_strata_mode(lower, step, None);
+        assert_ne!(first.1, host_clock.1, "{}: host clock", step.args[0]);
     }
 }
