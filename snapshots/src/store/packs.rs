@@ -260,12 +260,11 @@ impl<'a> Batch<'a> {
             self.out = Some(self.store.backend().create_atomic(PACK_DIR)?);
             self.base = 0;
             self.buf.clear();
-            let cap = self
-                .store
-                .pack_limit()
-                .min(self.piece)
-                .min(DEFAULT_PACK_LIMIT);
-            self.buf.reserve(cap + (1 << 20));
+            // A small start (most saves are small); a big pack grows by
+            // doubling, which for large buffers the allocator does by
+            // remapping, not copying.
+            let cap = self.store.pack_limit().min(self.piece).min(1 << 20);
+            self.buf.reserve(cap + (64 << 10));
             self.buf.extend_from_slice(&PACK_MAGIC);
             self.buf.extend_from_slice(&PACK_VERSION_1.to_le_bytes());
         }
