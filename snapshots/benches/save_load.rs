@@ -83,6 +83,19 @@ fn wide_tree() -> Fs {
     fs
 }
 
+/// A store in a directory of its own, removed when dropped, so that only one
+/// iteration's copy of the tree is on disk (or in tmpfs) at a time.
+struct DiskStore {
+    store: Store,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for DiskStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn full_save(c: &mut Criterion) {
     let mib: usize = std::env::var("STRATA_BENCH_SAVE_MIB")
         .ok()
@@ -123,18 +136,18 @@ fn full_save(c: &mut Criterion) {
                 || {
                     n += 1;
                     let dir = tmp.path().join(format!("s{n}"));
-                    (Store::open(&dir).unwrap(), dir)
+                    DiskStore {
+                        store: Store::open(&dir).unwrap(),
+                        dir,
+                    }
                 },
-                |(store, dir)| {
-                    black_box(save(&store, snap, &[]).unwrap());
-                    (store, dir)
+                |s| {
+                    black_box(save(&s.store, snap, &[]).unwrap());
+                    // Dropped (and removed) after the timing.
+                    s
                 },
                 BatchSize::PerIteration,
             );
-            // Each iteration's store is removed once it has been timed.
-            for e in std::fs::read_dir(tmp.path()).unwrap() {
-                let _ = std::fs::remove_dir_all(e.unwrap().path());
-            }
         });
     }
     g.finish();
