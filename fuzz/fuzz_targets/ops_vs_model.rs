@@ -64,7 +64,7 @@ fn offset(o: u8) -> u64 {
 }
 
 fn read_len(n: u16) -> usize {
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         4000 + usize::from(n % 2000)
     } else {
         usize::from(n % 40)

@@ -197,7 +197,7 @@ fn prepare(mem: &mut [u8]) {
 type Span = Result<Option<(u64, u64)>, bool>;
 
 fn span(start: u64, len: u64, align: u64, mem_len: u64) -> Span {
-    if start % align != 0 {
+    if !start.is_multiple_of(align) {
         return if len == 0 { Err(false) } else { Err(true) };
     }
     if len == 0 {
