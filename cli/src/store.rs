@@ -100,11 +100,9 @@ impl Opened {
         }
     }
 
-    /// The known snapshots whose hash starts with `prefix` (at least two hex
-    /// digits): those refs point at, their ancestors, and loose manifests.
-    /// Objects inside pack files are not listed (the store has no listing by
-    /// prefix), so an unnamed snapshot that only a pack holds needs its full
-    /// hash.
+    /// The snapshots whose hash starts with `prefix`: those refs point at,
+    /// their ancestors, and every other manifest in the store (loose or in a
+    /// pack).
     fn manifests_with_prefix(&self, prefix: &str) -> Result<Vec<Hash>> {
         let mut found: BTreeSet<Hash> = BTreeSet::new();
         let mut seen: HashSet<Hash> = HashSet::new();
@@ -128,21 +126,14 @@ impl Opened {
                 work.extend(m.parent);
             }
         }
-        let (fan, rest) = prefix.split_at(2);
-        let folder = self.dir.join("objects").join(fan);
-        if let Ok(entries) = std::fs::read_dir(&folder) {
-            for e in entries.flatten() {
-                let name = e.file_name();
-                let Some(name) = name.to_str().filter(|n| n.starts_with(rest)) else {
-                    continue;
-                };
-                let Ok(h) = format!("{fan}{name}").parse::<Hash>() else {
-                    continue;
-                };
-                // Only manifests name snapshots.
-                if read_manifest(&self.store, &h).is_ok() {
-                    found.insert(h);
-                }
+        // Every object the store holds, loose or packed; only manifests name
+        // snapshots.
+        for h in self.store.objects().context("listing objects")? {
+            if !found.contains(&h)
+                && h.to_hex().starts_with(prefix)
+                && read_manifest(&self.store, &h).is_ok()
+            {
+                found.insert(h);
             }
         }
         Ok(found.into_iter().collect())

@@ -408,3 +408,19 @@ fn a_damaged_pack_is_refused_and_names_nothing() {
         .fails(1, "no snapshot named `nope`");
     assert!(!nothing.exists());
 }
+
+#[test]
+fn a_prefix_finds_an_unnamed_snapshot_held_in_a_pack() {
+    let e = two_runs();
+    let two = e.hash_of("two");
+    e.snap(&["rm", "two"]).ok();
+    // No ref and no descendant leads to it any more, and saves write packs,
+    // not loose objects: only a listing of the packs finds it (until gc).
+    let shown = e.snap(&["show", &two[..12]]).ok();
+    assert!(
+        shown.stdout.starts_with(&format!("snapshot  {two}")),
+        "{shown:#?}"
+    );
+    e.snap(&["gc"]).ok();
+    e.snap(&["show", &two[..12]]).fails(1, "no snapshot named");
+}
