@@ -59,14 +59,20 @@ struct Group {
     seen: usize,
 }
 
-/// A directory being filled.
+/// A directory being filled. Only the innermost one is open (the loader's
+/// `cur`), plus one every [`CHECKPOINT`] levels: holding a handle per level
+/// would run a deep tree into the open-file limit, and `..` cannot climb
+/// above the handle it starts from, so the way back up re-walks the names
+/// from the nearest checkpoint.
 #[derive(Debug)]
 struct Frame {
-    handle: Handle,
     dir: DirObject,
     next: usize,
     held: usize,
 }
+
+/// Levels between the directory handles a load keeps open.
+const CHECKPOINT: usize = 64;
 
 struct Loader<'a> {
     store: &'a Store,
@@ -132,7 +138,7 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn open_dir(&mut self, hash: &Hash, handle: Handle) -> Result<Frame> {
+    fn open_dir(&mut self, hash: &Hash) -> Result<Frame> {
         let bytes = self.store.get(hash, Kind::Dir)?;
         let held = bytes.len();
         self.held += held;
@@ -142,19 +148,21 @@ impl<'a> Loader<'a> {
             ));
         }
         let dir: DirObject = format::decode(&bytes, *hash)?;
-        Ok(Frame {
-            handle,
-            dir,
-            next: 0,
-            held,
-        })
+        Ok(Frame { dir, next: 0, held })
     }
 
     fn run(&mut self, m: &Manifest) -> Result<()> {
-        let root = self.fs.open_root()?;
-        let first = self.open_dir(&m.root, root)?;
+        let dir_opts = OpenOptions {
+            directory: true,
+            ..OpenOptions::default()
+        };
+        let mut cur = self.fs.open_root()?;
+        let first = self.open_dir(&m.root)?;
         let mut stack = vec![first];
         let mut path: Vec<String> = Vec::new();
+        // (depth, handle) of directories kept open: the root and every
+        // CHECKPOINT-th level on the current path.
+        let mut checkpoints = vec![(0usize, self.fs.open_root()?)];
         while let Some(top) = stack.last_mut() {
             let Some(e) = top.dir.entries.get(top.next).cloned() else {
                 // Every entry is in: now the directory's own metadata, which
@@ -162,15 +170,34 @@ impl<'a> Loader<'a> {
                 let Some(done) = stack.pop() else { break };
                 self.held -= done.held;
                 let (a, t) = times(&done.dir.meta);
-                self.fs
-                    .set_perm_at(&done.handle, ".", false, done.dir.meta.perm)?;
-                self.fs.set_times(&done.handle, a, t)?;
-                self.fs.close(done.handle);
+                self.fs.set_perm_at(&cur, ".", false, done.dir.meta.perm)?;
+                self.fs.set_times(&cur, a, t)?;
                 path.pop();
+                let depth = path.len();
+                if !stack.is_empty() {
+                    // Back to the parent: from the nearest checkpoint at or
+                    // above it, down by name.
+                    while checkpoints.last().is_some_and(|(d, _)| *d > depth) {
+                        if let Some((_, h)) = checkpoints.pop() {
+                            self.fs.close(h);
+                        }
+                    }
+                    let Some((from, base)) = checkpoints.last() else {
+                        return Err(Error::TooLarge("lost the root while loading"));
+                    };
+                    let mut up = self.fs.open(base, ".", &dir_opts)?;
+                    for name in &path[*from..depth] {
+                        let next = self.fs.open(&up, name, &dir_opts)?;
+                        self.fs.close(std::mem::replace(&mut up, next));
+                    }
+                    self.fs.close(std::mem::replace(&mut cur, up));
+                }
                 continue;
             };
             top.next += 1;
-            let parent = top.handle.clone();
+            // Borrowed, not cloned: `Fs::close` releases a handle only when it
+            // holds the last reference.
+            let parent = &cur;
             path.push(e.name.clone());
             self.count_inode()?;
             let group = self.by_path.get(&path).copied();
@@ -178,7 +205,7 @@ impl<'a> Loader<'a> {
                 if e.kind == EntryKind::Dir {
                     return Err(self.manifest_corrupted("a hard-link path names a directory"));
                 }
-                if self.link(g, &parent, &e, &path)? {
+                if self.link(g, parent, &e, &path)? {
                     path.pop();
                     continue;
                 }
@@ -189,23 +216,24 @@ impl<'a> Loader<'a> {
                     if stack.len() >= MAX_DEPTH {
                         return Err(Error::TooLarge("tree deeper than the format allows"));
                     }
-                    self.fs.mkdir(&parent, &e.name, 0o700)?;
-                    let opts = OpenOptions {
-                        directory: true,
-                        ..OpenOptions::default()
-                    };
-                    let h = self.fs.open(&parent, &e.name, &opts)?;
-                    let frame = self.open_dir(&e.hash, h)?;
+                    self.fs.mkdir(parent, &e.name, 0o700)?;
+                    let frame = self.open_dir(&e.hash)?;
+                    let down = self.fs.open(parent, &e.name, &dir_opts)?;
+                    self.fs.close(std::mem::replace(&mut cur, down));
                     stack.push(frame);
+                    if path.len().is_multiple_of(CHECKPOINT) {
+                        let keep = self.fs.open(&cur, ".", &dir_opts)?;
+                        checkpoints.push((path.len(), keep));
+                    }
                     // `path` keeps this name until the frame is done.
                     continue;
                 }
                 EntryKind::Symlink => {
                     let s: SymlinkObject = self.store.get_object(&e.hash)?;
-                    self.fs.symlink(&s.target, &parent, &e.name)?;
-                    self.fs.set_perm_at(&parent, &e.name, false, s.meta.perm)?;
+                    self.fs.symlink(&s.target, parent, &e.name)?;
+                    self.fs.set_perm_at(parent, &e.name, false, s.meta.perm)?;
                     let (a, t) = times(&s.meta);
-                    self.fs.set_times_at(&parent, &e.name, false, a, t)?;
+                    self.fs.set_times_at(parent, &e.name, false, a, t)?;
                 }
                 EntryKind::File => {
                     let f: FileObject = self.store.get_object(&e.hash)?;
@@ -216,10 +244,14 @@ impl<'a> Loader<'a> {
                             what: "link count differs from the snapshot's hard-link table",
                         });
                     }
-                    self.write_file(&parent, &e.name, &e.hash, &f)?;
+                    self.write_file(parent, &e.name, &e.hash, &f)?;
                 }
             }
             path.pop();
+        }
+        self.fs.close(cur);
+        for (_, h) in checkpoints {
+            self.fs.close(h);
         }
         Ok(())
     }

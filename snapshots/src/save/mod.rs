@@ -10,7 +10,7 @@ use strata_engine::{CHUNK_SIZE, FileType, Ino, Lower, Snapshot, Stat};
 use crate::error::{Error, Result};
 use crate::fingerprint::fingerprint;
 use crate::format::{
-    self, ChunkRef, DirObject, Entry, EntryKind, FileObject, LinkGroup, LowerLayer,
+    self, ChunkRef, DirObject, Entry, EntryKind, FileObject, LinkGroup, LowerLayer, MAX_DEPTH,
     MAX_DIR_ENTRIES, MAX_FILE_CHUNKS, MAX_LABEL_LEN, MAX_LABELS, Manifest, Meta, SymlinkObject,
 };
 use crate::hash::Hash;
@@ -343,18 +343,24 @@ fn pending_bytes(st: &State, snap: &Snapshot) -> Result<u64> {
 fn hash_tree(st: &mut State, cx: &mut Ctx<'_, '_>) -> Result<Hash> {
     let snap = cx.snap;
     let root = snap.root();
-    let mut work: Vec<(Ino, FileType, bool)> = vec![(root, FileType::Dir, false)];
-    while let Some((ino, kind, expanded)) = work.pop() {
+    // (inode, type, children already queued, depth below the root)
+    let mut work: Vec<(Ino, FileType, bool, usize)> = vec![(root, FileType::Dir, false, 0)];
+    while let Some((ino, kind, expanded, depth)) = work.pop() {
         if st.hashes.contains_key(&ino) {
             continue;
         }
         let h = match kind {
             FileType::Dir if !expanded => {
-                work.push((ino, kind, true));
+                // `load` refuses directories this deep: refuse to write a
+                // snapshot that could not be loaded back.
+                if depth >= MAX_DEPTH {
+                    return Err(Error::TooLarge("tree deeper than the format allows"));
+                }
+                work.push((ino, kind, true, depth));
                 if let Some(entries) = st.index.listing.get(&ino) {
                     for e in entries.iter().rev() {
                         if !st.hashes.contains_key(&e.ino) {
-                            work.push((e.ino, e.kind, false));
+                            work.push((e.ino, e.kind, false, depth + 1));
                         }
                     }
                 }

@@ -4,6 +4,7 @@ mod cat;
 mod checkout;
 mod common;
 mod corruption;
+mod depth;
 mod determinism;
 mod diff;
 mod faults;
