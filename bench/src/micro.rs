@@ -70,7 +70,7 @@ enum Check {
     AtLeastBytesPerSec(f64),
 }
 
-const GOALS: [Goal; 4] = [
+const GOALS: [Goal; 6] = [
     Goal {
         package: "strata-engine",
         id_parts: &["snapshot/snapshot/100000"],
@@ -85,13 +85,25 @@ const GOALS: [Goal; 4] = [
     },
     Goal {
         package: "strata-snapshots",
-        id_parts: &["full"],
+        id_parts: &["save/full"],
         text: "≥ 1 GB/s",
         check: Check::AtLeastBytesPerSec(1e9),
     },
     Goal {
         package: "strata-snapshots",
-        id_parts: &["diff", "100000"],
+        id_parts: &["save/incremental", "100000"],
+        text: "< 5 ms",
+        check: Check::AtMostNs(5e6),
+    },
+    Goal {
+        package: "strata-snapshots",
+        id_parts: &["load/100000"],
+        text: "< 1 s",
+        check: Check::AtMostNs(1e9),
+    },
+    Goal {
+        package: "strata-snapshots",
+        id_parts: &["diff_one_change", "100000"],
         text: "< 1 ms",
         check: Check::AtMostNs(1e6),
     },
@@ -393,7 +405,7 @@ mod tests {
         };
         assert_eq!(verdict("strata-engine", &slow), Some(("< 10 µs", false)));
         let save = Measurement {
-            id: "save/full/fs".into(),
+            id: "save/full_fs".into(),
             median_ns: 1e9,
             bytes: Some(512 << 20),
         };
@@ -401,6 +413,19 @@ mod tests {
             verdict("strata-snapshots", &save),
             Some(("≥ 1 GB/s", false))
         );
+        // Other benches with "full" in their names have no throughput goal.
+        let checkout = Measurement {
+            id: "checkout/full_10000".into(),
+            median_ns: 1e9,
+            bytes: None,
+        };
+        assert_eq!(verdict("strata-snapshots", &checkout), None);
+        let diff = Measurement {
+            id: "diff_one_change_fs_100000".into(),
+            median_ns: 2e5,
+            bytes: None,
+        };
+        assert_eq!(verdict("strata-snapshots", &diff), Some(("< 1 ms", true)));
         let other = Measurement {
             id: "meta_10k/unlink".into(),
             median_ns: 1.0,
