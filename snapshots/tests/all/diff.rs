@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
-use strata_engine::{FileType, Fs, OpenOptions};
+use strata_engine::{FileType, Fs, OpenOptions, Snapshot};
 use strata_snapshots::format::EntryKind;
-use strata_snapshots::{Backend, Change, ChangeKind, MemBackend, Saver, Store, diff, save};
+use strata_snapshots::{Backend, Change, ChangeKind, Hash, MemBackend, Saver, Store, diff, save};
 
 use crate::common::{Desc, dump, link, mkdir, new_fs, sample, set_meta, symlink, write};
 
@@ -391,6 +391,43 @@ fn model(a: &BTreeMap<String, Desc>, b: &BTreeMap<String, Desc>) -> Vec<Change> 
     out
 }
 
+/// Two states of one random tree, both saved (incrementally) in one store.
+pub(crate) struct TwoStates {
+    pub(crate) store: Store,
+    pub(crate) before: Snapshot,
+    pub(crate) a: Hash,
+    pub(crate) after: Snapshot,
+    pub(crate) b: Hash,
+}
+
+/// Builds a small fixed tree, applies `before` and saves it as `a`, then
+/// applies `after` and saves the result as `b`.
+pub(crate) fn two_states(before: &[Op], after: &[Op]) -> TwoStates {
+    let store = Store::with_backend(MemBackend::new());
+    let mut fs = new_fs();
+    mkdir(&mut fs, "d");
+    mkdir(&mut fs, "g");
+    symlink(&mut fs, "d", "s");
+    for o in before {
+        apply(&mut fs, o);
+    }
+    let first = fs.snapshot();
+    let mut saver = Saver::new();
+    let a = saver.save(&store, &first, &[]).unwrap();
+    for o in after {
+        apply(&mut fs, o);
+    }
+    let second = fs.snapshot();
+    let b = saver.save(&store, &second, &[]).unwrap();
+    TwoStates {
+        store,
+        before: first,
+        a,
+        after: second,
+        b,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
     #[test]
@@ -398,22 +435,8 @@ proptest! {
         before in prop::collection::vec(op(), 0..40),
         after in prop::collection::vec(op(), 0..12),
     ) {
-        let store = Store::with_backend(MemBackend::new());
-        let mut fs = new_fs();
-        mkdir(&mut fs, "d");
-        mkdir(&mut fs, "g");
-        symlink(&mut fs, "d", "s");
-        for o in &before {
-            apply(&mut fs, o);
-        }
-        let sa = fs.snapshot();
-        let mut saver = Saver::new();
-        let a = saver.save(&store, &sa, &[]).unwrap();
-        for o in &after {
-            apply(&mut fs, o);
-        }
-        let sb = fs.snapshot();
-        let b = saver.save(&store, &sb, &[]).unwrap();
+        let t = two_states(&before, &after);
+        let (store, sa, a, sb, b) = (t.store, t.before, t.a, t.after, t.b);
         let want = model(&dump(&sa), &dump(&sb));
         prop_assert_eq!(diff(&store, &a, &b).unwrap(), want);
     }

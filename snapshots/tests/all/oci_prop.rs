@@ -2,10 +2,10 @@
 
 use proptest::prelude::*;
 use strata_snapshots::oci::{self, ImportOptions};
-use strata_snapshots::{MemBackend, NoProgress, Saver, Store, read_manifest, save};
+use strata_snapshots::{MemBackend, NoProgress, Store, read_manifest, save};
 
-use crate::common::{assert_same_tree, mkdir, new_fs, symlink};
-use crate::diff::{apply, op};
+use crate::common::{assert_same_tree, mkdir, new_fs};
+use crate::diff::{op, two_states};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -14,22 +14,8 @@ proptest! {
         before in prop::collection::vec(op(), 0..40),
         after in prop::collection::vec(op(), 0..16),
     ) {
-        let store = Store::with_backend(MemBackend::new());
-        let mut fs = new_fs();
-        mkdir(&mut fs, "d");
-        mkdir(&mut fs, "g");
-        symlink(&mut fs, "d", "s");
-        for o in &before {
-            apply(&mut fs, o);
-        }
-        let base = fs.snapshot();
-        let mut saver = Saver::new();
-        let a = saver.save(&store, &base, &[]).unwrap();
-        for o in &after {
-            apply(&mut fs, o);
-        }
-        let target = fs.snapshot();
-        let b = saver.save(&store, &target, &[]).unwrap();
+        let t = two_states(&before, &after);
+        let (store, base, a, target, b) = (t.store, t.before, t.a, t.after, t.b);
         let want = read_manifest(&store, &b).unwrap();
 
         let mut changes = Vec::new();
