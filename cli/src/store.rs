@@ -139,6 +139,22 @@ impl Opened {
         Ok(found.into_iter().collect())
     }
 
+    /// Names a snapshot just brought into the store (imported, unpacked)
+    /// `name` if given, else warns that gc would remove it; prints its hash.
+    pub(crate) fn name_new(&self, h: &Hash, name: Option<&str>) -> Result<()> {
+        if let Some(n) = name {
+            self.store
+                .set_ref(n, h)
+                .with_context(|| format!("setting ref `{n}`"))?;
+        } else {
+            eprintln!(
+                "strata: note: the snapshot has no name; `snapshot gc` removes it unless named (--name)"
+            );
+        }
+        println!("{h}");
+        Ok(())
+    }
+
     /// The manifest `spec` names, read and checked.
     pub(crate) fn manifest(&self, spec: &str) -> Result<(Hash, Manifest)> {
         let h = self.resolve(spec)?;

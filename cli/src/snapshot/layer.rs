@@ -111,16 +111,5 @@ pub(super) fn import_cmd(
     }
     let h = crate::store::save(&mut saver, opened, &snap, &labels, "saving")
         .context("saving the imported tree")?;
-    if let Some(n) = name {
-        opened
-            .store
-            .set_ref(n, &h)
-            .with_context(|| format!("setting ref `{n}`"))?;
-    } else {
-        eprintln!(
-            "strata: note: the snapshot has no name; `snapshot gc` removes it unless named (--name)"
-        );
-    }
-    println!("{h}");
-    Ok(())
+    opened.name_new(&h, name)
 }

@@ -35,16 +35,5 @@ pub(super) fn unpack_cmd(opened: &Opened, input: &Path, name: Option<&str>) -> R
     };
     let h = unpack(&opened.store, reader)
         .with_context(|| format!("unpacking `{}`", input.display()))?;
-    if let Some(n) = name {
-        opened
-            .store
-            .set_ref(n, &h)
-            .with_context(|| format!("setting ref `{n}`"))?;
-    } else {
-        eprintln!(
-            "strata: note: the snapshot has no name; `snapshot gc` removes it unless named (--name)"
-        );
-    }
-    println!("{h}");
-    Ok(())
+    opened.name_new(&h, name)
 }
