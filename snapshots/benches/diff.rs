@@ -11,34 +11,15 @@
 //! `checkout/full/10000` writes the tree into a host directory.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use strata_engine::{Config, Fs, OpenOptions, VirtualClock};
+use strata_engine::Fs;
 use strata_snapshots::checkout::checkout;
 use strata_snapshots::{Hash, MemBackend, NoProgress, Saver, Store, diff, oci};
 
-fn new_fs() -> Fs {
-    Fs::new(Config {
-        clock: Arc::new(VirtualClock::default()),
-        max_inodes: 1 << 22,
-        max_bytes: 4 << 30,
-        ..Config::default()
-    })
-}
-
-fn write(fs: &mut Fs, path: &str, data: &[u8]) {
-    let root = fs.open_root().unwrap();
-    let opts = OpenOptions {
-        write: true,
-        create: true,
-        ..OpenOptions::default()
-    };
-    let h = fs.open(&root, path, &opts).unwrap();
-    fs.pwrite(&h, &[data], 0).unwrap();
-    fs.close(h);
-    fs.close(root);
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{new_fs, write};
 
 /// `dirs` directories of 1,000 small files.
 fn wide_tree(dirs: usize) -> Fs {

@@ -17,34 +17,15 @@
 
 use std::cell::OnceCell;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
-use strata_engine::{Config, Fs, OpenOptions, VirtualClock};
+use strata_engine::Fs;
 use strata_snapshots::{MemBackend, Saver, Store, load, save};
 
-fn new_fs() -> Fs {
-    Fs::new(Config {
-        clock: Arc::new(VirtualClock::default()),
-        max_inodes: 1 << 22,
-        max_bytes: 4 << 30,
-        ..Config::default()
-    })
-}
-
-fn write(fs: &mut Fs, path: &str, data: &[u8]) {
-    let root = fs.open_root().unwrap();
-    let opts = OpenOptions {
-        write: true,
-        create: true,
-        ..OpenOptions::default()
-    };
-    let h = fs.open(&root, path, &opts).unwrap();
-    fs.pwrite(&h, &[data], 0).unwrap();
-    fs.close(h);
-    fs.close(root);
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{new_fs, write};
 
 /// `mib` files of 1 MiB of incompressible, non-repeating data (xorshift).
 fn big_tree(mib: usize) -> Fs {
