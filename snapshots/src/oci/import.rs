@@ -386,21 +386,11 @@ impl Importer {
                 prefix.push('/');
             }
             prefix.push_str(c);
-            match self.fs.stat_at(&self.root, &prefix, false) {
-                Ok(s) if s.kind == FileType::Dir => {}
-                Ok(_) => {
-                    return Err(OciError::Hostile {
-                        path: shown.to_owned(),
-                        why: "a parent directory is a file or symlink",
-                    });
-                }
-                Err(strata_engine::Error::NotFound) => {
-                    self.fs
-                        .mkdir(&self.root, &prefix, 0o755)
-                        .map_err(|e| engine(shown, e))?;
-                    self.created.insert(prefix.clone());
-                }
-                Err(e) => return Err(engine(shown, e)),
+            if !self.is_dir(&prefix, shown)? {
+                self.fs
+                    .mkdir(&self.root, &prefix, 0o755)
+                    .map_err(|e| engine(shown, e))?;
+                self.created.insert(prefix.clone());
             }
         }
         self.checked_parent = Some(key);
@@ -417,19 +407,26 @@ impl Importer {
                 prefix.push('/');
             }
             prefix.push_str(c);
-            match self.fs.stat_at(&self.root, &prefix, false) {
-                Ok(s) if s.kind == FileType::Dir => {}
-                Ok(_) => {
-                    return Err(OciError::Hostile {
-                        path: shown.to_owned(),
-                        why: "a parent directory is a file or symlink",
-                    });
-                }
-                Err(strata_engine::Error::NotFound) => return Ok(None),
-                Err(e) => return Err(engine(shown, e)),
+            if !self.is_dir(&prefix, shown)? {
+                return Ok(None);
             }
         }
         Ok(Some(true))
+    }
+
+    /// Whether `prefix` (a parent of entry `shown`) exists: true for a
+    /// directory, false if missing; a file or symlink there is hostile (an
+    /// archive must not write through either).
+    fn is_dir(&self, prefix: &str, shown: &str) -> OciResult<bool> {
+        match self.fs.stat_at(&self.root, prefix, false) {
+            Ok(s) if s.kind == FileType::Dir => Ok(true),
+            Ok(_) => Err(OciError::Hostile {
+                path: shown.to_owned(),
+                why: "a parent directory is a file or symlink",
+            }),
+            Err(strata_engine::Error::NotFound) => Ok(false),
+            Err(e) => Err(engine(shown, e)),
+        }
     }
 
     /// Removes `path` and everything below it, if it exists.
