@@ -172,34 +172,58 @@ pub(crate) fn read_index(b: &dyn Backend, name: &str) -> Result<Vec<IndexEntry>>
     if at < PACK_HEADER_LEN as u64 || at.checked_add(index_len + TRAILER_LEN as u64) != Some(size) {
         return Err(bad("index position does not match the file size"));
     }
-    let index = b.read_at(&path, at, index_len as usize)?;
-    if blake3::hash(&index).as_bytes()[..] != trailer[16..48] {
+    // The size says how big the index is, not that its bytes exist (a sparse
+    // file declares gigabytes on no disk at all): read it in bounded pieces,
+    // check each entry as it comes, and let the entries grow the list only
+    // as they turn out valid. Zeros (a hole) fail at the first entry.
+    let mut out = Vec::with_capacity(n.min(INDEX_PIECE_ENTRIES) as usize);
+    let mut sum = blake3::Hasher::new();
+    let mut done = 0u64;
+    while done < n {
+        let count = (n - done).min(INDEX_PIECE_ENTRIES);
+        let piece = b.read_at(
+            &path,
+            at + done * ENTRY_LEN as u64,
+            count as usize * ENTRY_LEN,
+        )?;
+        sum.update(&piece);
+        for e in piece.chunks_exact(ENTRY_LEN) {
+            out.push(entry(e, at, out.last()).map_err(bad)?);
+        }
+        done += count;
+    }
+    if sum.finalize().as_bytes()[..] != trailer[16..48] {
         return Err(bad("index does not match its checksum"));
     }
-    let mut out = Vec::with_capacity(n as usize);
-    for e in index.chunks_exact(ENTRY_LEN) {
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(&e[..32]);
-        let offset = u64::from_le_bytes(e[32..40].try_into().unwrap_or_default());
-        let len = u32::from_le_bytes(e[40..44].try_into().unwrap_or_default());
-        if offset < PACK_HEADER_LEN as u64
-            || len as usize > MAX_OBJECT_LEN
-            || offset
-                .checked_add(u64::from(len))
-                .is_none_or(|end| end > at)
-        {
-            return Err(bad("index entry outside the object area"));
-        }
-        if out.last().is_some_and(|p: &IndexEntry| p.hash.0 >= hash) {
-            return Err(bad("index not sorted by hash"));
-        }
-        out.push(IndexEntry {
-            hash: Hash(hash),
-            offset,
-            len,
-        });
-    }
     Ok(out)
+}
+
+/// Index entries read at once by `read_index` (about 1 MiB).
+const INDEX_PIECE_ENTRIES: u64 = (1 << 20) / ENTRY_LEN as u64;
+
+/// Decodes and checks index entry `e` of a pack whose object area ends at
+/// `at`, following `prev`.
+fn entry(e: &[u8], at: u64, prev: Option<&IndexEntry>) -> Result<IndexEntry, &'static str> {
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&e[..32]);
+    let offset = u64::from_le_bytes(e[32..40].try_into().unwrap_or_default());
+    let len = u32::from_le_bytes(e[40..44].try_into().unwrap_or_default());
+    if offset < PACK_HEADER_LEN as u64
+        || len as usize > MAX_OBJECT_LEN
+        || offset
+            .checked_add(u64::from(len))
+            .is_none_or(|end| end > at)
+    {
+        return Err("index entry outside the object area");
+    }
+    if prev.is_some_and(|p| p.hash.0 >= hash) {
+        return Err("index not sorted by hash");
+    }
+    Ok(IndexEntry {
+        hash: Hash(hash),
+        offset,
+        len,
+    })
 }
 
 /// Collects objects into pack files: the way to write many objects at once.

@@ -17,5 +17,6 @@ mod oci_prop;
 mod packs;
 mod progress;
 mod roundtrip;
+mod sparse_pack;
 mod store;
 mod transfer;
