@@ -81,9 +81,39 @@ pub enum Error {
     /// `cat`: the path names (or passes through) a symlink, which is not followed.
     #[error("is a symlink (not followed): {0:?}")]
     IsSymlink(String),
+    /// `compare_and_set_ref`: the ref no longer holds what the caller read
+    /// (another process set or removed it meanwhile); nothing was changed.
+    #[error(
+        "ref {name:?} changed meanwhile: expected {}, found {}",
+        show(expected),
+        show(found)
+    )]
+    RefChanged {
+        /// The ref's name.
+        name: String,
+        /// What the caller expected (`None`: no such ref).
+        expected: Option<Hash>,
+        /// What the ref holds now (`None`: it does not exist).
+        found: Option<Hash>,
+    },
+    /// Taking or updating a lock file of the store failed.
+    // Not a `source`: the message already holds it, and a chain printer
+    // would repeat it.
+    #[error("locking `{path}`: {err}")]
+    Lock {
+        /// The lock file (a full path for a store in a host directory).
+        path: String,
+        /// What the system said.
+        err: io::Error,
+    },
     /// The store's backing storage failed.
     #[error("store I/O: {0}")]
     Io(#[from] io::Error),
+}
+
+/// A ref's value in a message: its hash, or that it is absent.
+fn show(h: &Option<Hash>) -> String {
+    h.map_or_else(|| "no ref".to_owned(), |h| h.to_string())
 }
 
 /// Result alias for this crate.

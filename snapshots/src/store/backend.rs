@@ -7,6 +7,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use super::lock::{LockFile, temp_in_use};
 
 /// Where a store keeps its files. Paths are relative, `/`-separated, and made
 /// only of hexadecimal digits, ref names and the fixed folder names `objects`
@@ -56,6 +59,26 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn remove(&self, path: &str) -> io::Result<()>;
     /// The names in folder `dir`, in any order (empty if it does not exist).
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+    /// Opens (creating it if needed) the lock file at `path`, which other
+    /// processes sharing the store see too (see the `lock` module); `None`
+    /// (the default) for a backend no other process shares.
+    fn lock_file(&self, path: &str) -> io::Result<Option<LockFile>> {
+        let _ = path;
+        Ok(None)
+    }
+    /// When the file at `path` was last written; `None` if absent or
+    /// unknown (the default). `gc` leaves alone files newer than its start.
+    fn modified(&self, path: &str) -> io::Result<Option<SystemTime>> {
+        let _ = path;
+        Ok(None)
+    }
+    /// Whether the temporary file at `path` belongs to a write still in
+    /// progress (in this process or another); `false` (the default) for a
+    /// backend whose unfinished writes leave no files.
+    fn temp_in_use(&self, path: &str) -> io::Result<bool> {
+        let _ = path;
+        Ok(false)
+    }
 }
 
 /// A file being written by [`Backend::create_atomic`]. Dropping it without
@@ -100,7 +123,9 @@ impl<B: Backend + ?Sized> AtomicWrite for Buffered<'_, B> {
 }
 
 /// Prefix of temporary files; never a valid object or ref name, so listings
-/// can tell them apart (and `gc` removes leftovers of interrupted writes).
+/// can tell them apart (and `gc` removes leftovers of interrupted writes:
+/// an `FsBackend` writer keeps its temporary file `flock`ed, so `gc` can
+/// tell a live one from a dead one).
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
 /// Most files an `FsBackend` keeps open for `read_at`.
@@ -213,6 +238,8 @@ impl Backend for FsBackend {
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let file = File::create(&tmp)?;
+        // Held until the file is renamed or removed: `gc` leaves it alone.
+        file.lock()?;
         Ok(Box::new(FsAtomic {
             file: Some(file),
             tmp,
@@ -243,6 +270,22 @@ impl Backend for FsBackend {
         }
         Ok(out)
     }
+
+    fn lock_file(&self, path: &str) -> io::Result<Option<LockFile>> {
+        LockFile::open(&self.path(path))
+    }
+
+    fn modified(&self, path: &str) -> io::Result<Option<SystemTime>> {
+        match fs::metadata(self.path(path)) {
+            Ok(m) => Ok(m.modified().ok()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn temp_in_use(&self, path: &str) -> io::Result<bool> {
+        temp_in_use(&self.path(path))
+    }
 }
 
 /// A temporary file renamed to its name on commit.
@@ -267,6 +310,9 @@ impl AtomicWrite for FsAtomic {
             .take()
             .ok_or_else(|| io::Error::other("committed twice"))?;
         let done = f.sync_all().and_then(|()| {
+            // Elsewhere the file stays open, and locked, through the rename,
+            // so that gc never takes it for a dead writer's (see `TEMP_PREFIX`).
+            #[cfg(windows)]
             drop(f);
             fs::rename(&self.tmp, &full)
         });

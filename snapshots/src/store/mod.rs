@@ -9,6 +9,9 @@
 //! objects/ab/cdef…   a loose object whose hash is abcdef… (64 hex digits in
 //!                    all), written by `Store::put` (and by stores older than packs)
 //! refs/NAME          a named snapshot: its manifest hash in hex, then a newline
+//! lock               the store lock and gc's delete-phase count (see `lock`)
+//! refs.lock          serialises compare-and-swap of refs
+//! locks/NAME         read-modify-write lock of ref NAME (`Store::lock_ref`)
 //! ```
 //!
 //! An object is looked up in the packs first, then as a loose file. Every file
@@ -16,14 +19,19 @@
 //! directory fsync. A save writes its manifest in its last pack, and the caller
 //! sets a ref only after that: a failure at any point leaves earlier snapshots
 //! as they were, plus at most some unreferenced packs that `gc` removes.
+//!
+//! Many processes may share a store: see `lock` for the protocol that keeps
+//! `gc` from removing what a concurrent save is about to reference.
 
 mod backend;
 mod gc;
+mod lock;
 mod mem;
 mod packs;
 
 pub use backend::{AtomicWrite, Backend, FsBackend};
 pub use gc::GcStats;
+pub use lock::{LockFile, RefLock, StoreLock};
 pub use mem::MemBackend;
 pub use packs::{Batch, DEFAULT_PACK_LIMIT};
 
@@ -44,9 +52,10 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A content-addressed object store with named refs.
 ///
-/// One writer at a time: `gc` must not run while a save into the same store is
-/// in progress (the save's objects are unreferenced until its ref is set).
-#[derive(Debug)]
+/// Any number of processes may use one store at once if every writer holds
+/// [`Store::lock_shared`] from before its first object until its ref is set
+/// (the save's objects are unreferenced until then); `gc` takes the lock
+/// exclusive for its delete phase (see the `lock` module).
 pub struct Store {
     backend: Box<dyn Backend>,
     /// Tells `Saver` caches of different stores apart.
@@ -59,6 +68,23 @@ pub struct Store {
     pack_limit: AtomicUsize,
     /// The part of a pack read last (see `Backend::read_ahead`).
     window: Mutex<Option<Window>>,
+    /// gc's delete-phase count as last read under the store lock.
+    disk_generation: Mutex<Option<u64>>,
+    /// Serialises compare-and-swap of refs inside this process (a backend
+    /// without lock files has nothing else).
+    ref_cas: Mutex<()>,
+    /// Told when a lock has to be waited for.
+    wait_notice: Mutex<Option<lock::WaitNotice>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("id", &self.id)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Bytes `start..start + data.len()` of pack `pack`.
@@ -105,6 +131,9 @@ impl Store {
             packs: RwLock::new(PackSet::default()),
             pack_limit: AtomicUsize::new(DEFAULT_PACK_LIMIT),
             window: Mutex::new(None),
+            disk_generation: Mutex::new(None),
+            ref_cas: Mutex::new(()),
+            wait_notice: Mutex::new(None),
         }
     }
 
@@ -213,7 +242,10 @@ impl Store {
     /// Reads the bytes stored for `h` (unverified); `None` if absent.
     fn read_raw(&self, h: &Hash) -> Result<Option<Vec<u8>>> {
         self.ensure_scanned()?;
-        for attempt in 0..2 {
+        // A pack may vanish under a reader that holds no lock (a gc elsewhere
+        // rewrote it): rescan and look again, a few times.
+        const ATTEMPTS: usize = 3;
+        for attempt in 0..ATTEMPTS {
             let loc = {
                 let p = self.packs_read();
                 p.objects.get(h).map(|l| {
@@ -231,7 +263,9 @@ impl Store {
                         });
                     }
                     // Removed by a gc through another store value: look again.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt == 0 => {
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::NotFound && attempt + 1 < ATTEMPTS =>
+                    {
                         self.forget_packs();
                         self.ensure_scanned()?;
                         continue;
@@ -244,7 +278,7 @@ impl Store {
                 return Ok(Some(b));
             }
             // Perhaps written since this store value last looked.
-            if attempt == 0 && !self.packs_write().refresh(&*self.backend)? {
+            if attempt + 1 < ATTEMPTS && !self.packs_write().refresh(&*self.backend)? {
                 break;
             }
         }

@@ -17,6 +17,7 @@ mod oci_prop;
 mod packs;
 mod progress;
 mod roundtrip;
+mod sharing;
 mod sparse_pack;
 mod store;
 mod transfer;
