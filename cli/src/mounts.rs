@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use strata_engine::{Config, FrozenLower, Fs, HostLower};
+use strata_engine::{Budget, Config, FrozenLower, Fs, HostLower};
 use strata_snapshots::{Hash, Manifest, fingerprint, load_with};
 
 use crate::store::{Opened, label, usage};
@@ -83,6 +83,14 @@ pub(crate) fn parse(
         }
     }
     Ok(out)
+}
+
+/// The byte total every mount of one run draws on (`--max-total-bytes`, by
+/// default the value of `--max-bytes`): a guest cannot multiply its memory by
+/// writing into several mounts. A tree loaded from a snapshot counts in it
+/// once it is mounted (its loader's charge is returned when loading ends).
+pub(crate) fn total(max_bytes: u64, max_total_bytes: Option<u64>) -> Arc<Budget> {
+    Arc::new(Budget::new(max_total_bytes.unwrap_or(max_bytes)))
 }
 
 /// Picks the mount that `--save`, `--from`, `--state` or `--fork-bench`'s

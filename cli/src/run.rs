@@ -45,9 +45,14 @@ pub(crate) struct RunArgs {
     /// Seed for --deterministic randomness.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Most bytes of file data each overlay may hold (ENOSPC past it).
+    /// Most bytes of host memory each overlay may hold: file data, names,
+    /// inodes and tables, as the engine charges them (ENOSPC past it).
     #[arg(long, default_value_t = 1 << 30)]
     max_bytes: u64,
+    /// Most bytes all overlays of the run may hold together, as --max-bytes
+    /// counts them (default: the value of --max-bytes).
+    #[arg(long, value_name = "BYTES")]
+    max_total_bytes: Option<u64>,
     /// Most inodes each overlay may hold.
     #[arg(long, default_value_t = 1 << 20)]
     max_inodes: u64,
@@ -127,6 +132,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         max_bytes: a.max_bytes,
         max_inodes: a.max_inodes,
         max_open: a.max_fds as usize,
+        total: Some(mounts::total(a.max_bytes, a.max_total_bytes)),
         clock: if a.deterministic {
             Arc::new(VirtualClock::default())
         } else {

@@ -2,13 +2,17 @@
 
 use std::sync::Arc;
 
+use crate::budget::Budget;
 use crate::clock::{Clock, HostClock};
 
 /// Settings of one filesystem; shared by every state forked from it.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Largest number of bytes of file data and symlink targets the upper
-    /// layer may hold; beyond it writes fail with `NoSpace`.
+    /// Largest number of bytes of host memory the upper layer may hold,
+    /// as charged by the engine's cost model: file data (chunk buffers by
+    /// capacity, with their headers and chunk tables), symlink targets,
+    /// inode records, directories and every entry name (each hard link's
+    /// too). Beyond it operations fail with `NoSpace`.
     pub max_bytes: u64,
     /// Largest number of inodes the upper layer may hold.
     pub max_inodes: u64,
@@ -26,6 +30,9 @@ pub struct Config {
     pub read_only: bool,
     /// The clock that stamps inode times.
     pub clock: Arc<dyn Clock>,
+    /// A total shared with other filesystems (the mounts of one run), on top
+    /// of `max_bytes`; `None` for no shared total.
+    pub total: Option<Arc<Budget>>,
 }
 
 impl Default for Config {
@@ -39,6 +46,7 @@ impl Default for Config {
             max_file_size: 1 << 42,
             read_only: false,
             clock: Arc::new(HostClock),
+            total: None,
         }
     }
 }

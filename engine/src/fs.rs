@@ -8,9 +8,11 @@ use imbl::{OrdMap, OrdSet};
 
 use crate::clock::Timestamp;
 use crate::config::Config;
+use crate::cost;
 use crate::error::{Error, Result};
-use crate::inode::{Body, Dir, FileData, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
+use crate::inode::{Body, Dir, Entry, FileData, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
 use crate::layer::Lower;
+use crate::name::Name;
 use crate::ofd::Handle;
 use crate::overlay::{Node, View};
 use crate::resolve::{Resolved, resolve};
@@ -53,6 +55,7 @@ impl Fs {
             generation: fresh_gen(),
         };
         let tree = Tree {
+            charge: root.charge(),
             inodes: OrdMap::unit(UPPER_ROOT, InodeRef(Arc::new(root))),
             root: UPPER_ROOT,
             next_ino: UPPER_ROOT.0 + 1,
@@ -60,12 +63,23 @@ impl Fs {
             bytes: 0,
             orphans: OrdSet::new(),
         };
-        Fs {
+        Fs::counted(
             tree,
-            shared: Arc::new(Shared {
+            Arc::new(Shared {
                 lower: None,
                 config,
             }),
+        )
+    }
+
+    /// A filesystem over `tree`, its charge counted in the shared total.
+    fn counted(tree: Tree, shared: Arc<Shared>) -> Fs {
+        if let Some(t) = &shared.config.total {
+            t.add(tree.charge);
+        }
+        Fs {
+            tree,
+            shared,
             open: HashMap::new(),
             open_total: 0,
         }
@@ -91,6 +105,7 @@ impl Fs {
             generation: 0,
         };
         let tree = Tree {
+            charge: inode.charge(),
             inodes: OrdMap::unit(root, InodeRef(Arc::new(inode))),
             root,
             next_ino: lower.first_free_ino().max(1),
@@ -102,24 +117,18 @@ impl Fs {
             lower: Some(lower),
             config,
         });
-        Ok(Fs {
-            tree,
-            shared,
-            open: HashMap::new(),
-            open_total: 0,
-        })
+        Ok(Fs::counted(tree, shared))
     }
 
     /// A filesystem starting from `snap`, with no open handles. O(1), plus the
     /// files the snapshot holds only because they were open when it was taken
     /// (nothing can reach them here, so they are released).
+    ///
+    /// The fork starts with the snapshot's charge against its quota and the
+    /// shared total (see [`Budget`](crate::Budget)): it keeps all of it alive
+    /// once the snapshot is gone.
     pub fn from_snapshot(snap: &Snapshot) -> Fs {
-        let mut fs = Fs {
-            tree: snap.tree.clone(),
-            shared: snap.shared.clone(),
-            open: HashMap::new(),
-            open_total: 0,
-        };
+        let mut fs = Fs::counted(snap.tree.clone(), snap.shared.clone());
         fs.release_unheld_orphans();
         fs
     }
@@ -137,6 +146,12 @@ impl Fs {
     /// Replaces the state by `snap`'s. O(1). Handles stay open; a handle whose
     /// object does not exist in the restored state fails with `BadHandle`.
     pub fn restore(&mut self, snap: &Snapshot) {
+        if let Some(t) = &self.shared.config.total {
+            t.sub(self.tree.charge);
+        }
+        if let Some(t) = &snap.shared.config.total {
+            t.add(snap.tree.charge);
+        }
         self.tree = snap.tree.clone();
         self.shared = snap.shared.clone();
         // Objects unlinked in the restored state but open here stay reachable
@@ -177,9 +192,16 @@ impl Fs {
         &self.shared.config
     }
 
-    /// Bytes charged to the upper layer.
+    /// Bytes of file data and symlink targets the upper layer holds.
     pub fn upper_bytes(&self) -> u64 {
         self.tree.bytes
+    }
+
+    /// Bytes charged to the byte quota and the shared total: the host memory
+    /// the upper layer holds, by the engine's cost model (see
+    /// [`Config::max_bytes`]).
+    pub fn charged_bytes(&self) -> u64 {
+        self.tree.charge
     }
 
     /// Inodes held by the upper layer.
@@ -273,27 +295,91 @@ impl Fs {
             body,
             generation: 0,
         };
-        self.reserve(1, inode.charged_bytes())?;
-        self.tree.bytes += inode.charged_bytes();
+        let charge = inode.charge();
+        self.reserve(1, charge)?;
+        self.tree.bytes += inode.content_bytes();
+        self.charge(charge);
         self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
         Ok(())
     }
 
-    /// Fails with `NoSpace` unless `inodes` more inodes and `bytes` more bytes fit.
+    /// Fails with `NoSpace` unless `inodes` more inodes and `bytes` more
+    /// charged bytes fit, under this filesystem's quota and the shared total.
     pub(crate) fn reserve(&self, inodes: u64, bytes: u64) -> Result<()> {
         let c = &self.shared.config;
         let n = self.tree.inodes.len() as u64;
         if n.saturating_add(inodes) > c.max_inodes
-            || self.tree.bytes.saturating_add(bytes) > c.max_bytes
+            || self.tree.charge.saturating_add(bytes) > c.max_bytes
         {
             return Err(Error::NoSpace);
         }
-        Ok(())
+        match &c.total {
+            Some(t) => t.check(bytes),
+            None => Ok(()),
+        }
     }
 
-    /// Bytes still available under the quota.
+    /// Charged bytes still available, under the quota and the shared total.
     pub(crate) fn byte_budget(&self) -> u64 {
-        self.shared.config.max_bytes.saturating_sub(self.tree.bytes)
+        let c = &self.shared.config;
+        let own = c.max_bytes.saturating_sub(self.tree.charge);
+        c.total.as_ref().map_or(own, |t| own.min(t.available()))
+    }
+
+    /// Adds `n` bytes to the charge.
+    ///
+    /// # Preconditions
+    /// The caller checked with `reserve` or `byte_budget` that they fit.
+    pub(crate) fn charge(&mut self, n: u64) {
+        self.tree.charge += n;
+        if let Some(t) = &self.shared.config.total {
+            t.add(n);
+        }
+    }
+
+    /// Takes `n` bytes off the charge.
+    pub(crate) fn release(&mut self, n: u64) {
+        self.tree.charge = self.tree.charge.saturating_sub(n);
+        if let Some(t) = &self.shared.config.total {
+            t.sub(n);
+        }
+    }
+
+    /// Adds `name → entry` to upper directory `dir`; a new name is charged
+    /// (`cost::entry`), a name already there (a whiteout, or a replaced
+    /// entry) only changes its target.
+    ///
+    /// # Preconditions
+    /// `dir` is an upper directory and `reserve` covered `cost::entry(name)`.
+    pub(crate) fn put_entry(&mut self, dir: Ino, name: Name, entry: Entry) {
+        let len = name.as_str().len();
+        let added = self
+            .inode_mut(dir)
+            .dir_mut()
+            .is_some_and(|d| d.entries.insert(name, entry).is_none());
+        if added {
+            self.charge(cost::entry(len));
+        }
+    }
+
+    /// Whether upper directory `dir` has an entry (node or whiteout) `name`.
+    pub(crate) fn has_upper_entry(&self, dir: Ino, name: &Name) -> bool {
+        self.tree
+            .inodes
+            .get(&dir)
+            .and_then(|i| i.dir())
+            .is_some_and(|d| d.entries.contains_key(name))
+    }
+
+    /// Removes `name` from upper directory `dir`, releasing its charge.
+    pub(crate) fn remove_name(&mut self, dir: Ino, name: &Name) {
+        let removed = self
+            .inode_mut(dir)
+            .dir_mut()
+            .is_some_and(|d| d.entries.remove(name).is_some());
+        if removed {
+            self.release(cost::entry(name.as_str().len()));
+        }
     }
 
     /// Mutable access to an upper inode.
@@ -314,7 +400,8 @@ impl Fs {
     pub(crate) fn insert_new(&mut self, inode: Inode) -> Ino {
         let ino = Ino(self.tree.next_ino);
         self.tree.next_ino += 1;
-        self.tree.bytes += inode.charged_bytes();
+        self.tree.bytes += inode.content_bytes();
+        self.charge(inode.charge());
         self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
         ino
     }
@@ -351,8 +438,18 @@ impl Fs {
 
     pub(crate) fn free(&mut self, ino: Ino) {
         if let Some(inode) = self.tree.inodes.remove(&ino) {
-            self.tree.bytes -= inode.charged_bytes();
+            self.tree.bytes -= inode.content_bytes();
+            self.release(inode.charge());
         }
         self.tree.orphans.remove(&ino);
+    }
+}
+
+impl Drop for Fs {
+    /// Returns this filesystem's charge to the shared total.
+    fn drop(&mut self) {
+        if let Some(t) = &self.shared.config.total {
+            t.sub(self.tree.charge);
+        }
     }
 }

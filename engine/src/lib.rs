@@ -10,14 +10,19 @@
 //! - [`Handle`] is an open-file description (offset, flags, readdir cursor)
 //!   shared by every duplicate of it.
 //! - [`Error`] is the single error type; every case is documented with its errno.
+//! - [`Config`] sets the limits; its byte quota charges the host memory the
+//!   upper layer holds (names, inodes, chunk tables, data), and a [`Budget`]
+//!   shares one total between several filesystems.
 //!
 //! Overlay semantics follow Linux overlayfs: whiteouts and opaque directories are
 //! tree entries (never magic names), copy-up is lazy and per inode, a renamed
 //! lower directory keeps its contents, and inode numbers are deterministic.
 #![deny(missing_docs)]
 
+mod budget;
 mod clock;
 mod config;
+mod cost;
 mod error;
 mod fs;
 mod inode;
@@ -29,6 +34,7 @@ mod overlay;
 mod resolve;
 mod tree;
 
+pub use budget::Budget;
 pub use clock::{Clock, HostClock, Timestamp, VirtualClock};
 pub use config::Config;
 pub use error::{Error, Result};

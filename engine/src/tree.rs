@@ -20,8 +20,11 @@ pub(crate) struct Tree {
     pub(crate) next_ino: u64,
     /// Logical time: advanced on every timestamp taken (see `Clock`).
     pub(crate) tick: u64,
-    /// Bytes charged to the quota: file data and symlink targets.
+    /// Bytes of file data and symlink targets.
     pub(crate) bytes: u64,
+    /// Host memory the tree holds, as the byte quota charges it (see `cost`):
+    /// every inode's charge plus the entries of every directory.
+    pub(crate) charge: u64,
     /// Unlinked inodes still held open; dropped on last close and left out of
     /// snapshots.
     pub(crate) orphans: OrdSet<Ino>,
@@ -48,6 +51,7 @@ impl fmt::Debug for Snapshot {
         f.debug_struct("Snapshot")
             .field("upper_inodes", &self.tree.inodes.len())
             .field("bytes", &self.tree.bytes)
+            .field("charge", &self.tree.charge)
             .finish_non_exhaustive()
     }
 }
@@ -106,9 +110,16 @@ impl Snapshot {
         self.tree.tick
     }
 
-    /// Bytes charged to the upper layer's quota.
+    /// Bytes of file data and symlink targets the upper layer holds.
     pub fn upper_bytes(&self) -> u64 {
         self.tree.bytes
+    }
+
+    /// Bytes charged to the byte quota: the host memory the upper layer
+    /// holds (see [`Config::max_bytes`]). A filesystem forked from this
+    /// snapshot starts with this charge.
+    pub fn charged_bytes(&self) -> u64 {
+        self.tree.charge
     }
 
     /// Number of inodes held by the upper layer (created or copied up).

@@ -87,6 +87,7 @@ pub const GUESTS: &[Guest] = &[
     guest!("hostile_fds"),
     guest!("hostile_paths"),
     guest!("hostile_poll"),
+    guest!("hostile_quota"),
     guest!("hostile_sparse"),
     guest!("hostile_write"),
     guest!("stdio_poll", stdin: b"line one\nline two\n"),

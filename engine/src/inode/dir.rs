@@ -3,6 +3,7 @@
 use imbl::OrdMap;
 
 use super::{FileType, Ino};
+use crate::cost;
 use crate::name::Name;
 
 /// One name in an upper directory.
@@ -35,5 +36,15 @@ impl Dir {
             merged,
             parent,
         }
+    }
+
+    /// Host memory of the entry map and every entry in it (see `cost`).
+    pub(crate) fn charge(&self) -> u64 {
+        cost::DIR_MAP
+            + self
+                .entries
+                .keys()
+                .map(|n| cost::entry(n.as_str().len()))
+                .sum::<u64>()
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use imbl::OrdMap;
 
+use crate::cost;
 use crate::error::{Error, Result};
 
 /// Size of one chunk of file data. Four KiB, so that a 4 KiB write into a huge
@@ -69,22 +70,25 @@ impl Chunks {
         }
     }
 
-    /// Drops every chunk with index `>= idx`; returns the bytes they held.
-    fn remove_from(&mut self, idx: u64) -> u64 {
+    /// Drops every chunk with index `>= idx`; returns the bytes they held and
+    /// the charge they (and a table left empty) released.
+    fn remove_from(&mut self, idx: u64) -> (u64, u64) {
         match self {
-            Chunks::Empty => 0,
+            Chunks::Empty => (0, 0),
             Chunks::First(c) => {
                 if idx == 0 {
-                    let n = c.len() as u64;
+                    let freed = (c.len() as u64, cost::chunk(c.capacity()));
                     *self = Chunks::Empty;
-                    n
+                    freed
                 } else {
-                    0
+                    (0, 0)
                 }
             }
             Chunks::Map(m) => {
                 if idx == 0 {
-                    let freed = m.values().map(|c| c.len() as u64).sum();
+                    let freed = m.values().fold((0, cost::CHUNK_MAP), |(n, c), chunk| {
+                        (n + chunk.len() as u64, c + cost::chunk(chunk.capacity()))
+                    });
                     *self = Chunks::Empty;
                     return freed;
                 }
@@ -92,11 +96,47 @@ impl Chunks {
                 doomed
                     .iter()
                     .filter_map(|k| m.remove(k))
-                    .map(|c| c.len() as u64)
-                    .sum()
+                    .fold((0, 0), |(n, c), chunk| {
+                        (n + chunk.len() as u64, c + cost::chunk(chunk.capacity()))
+                    })
             }
         }
     }
+
+    fn is_map(&self) -> bool {
+        matches!(self, Chunks::Map(_))
+    }
+
+    /// Host memory of the stored chunks and the table (see `cost`).
+    fn charge(&self) -> u64 {
+        match self {
+            Chunks::Empty => 0,
+            Chunks::First(c) => cost::chunk(c.capacity()),
+            Chunks::Map(m) => {
+                cost::CHUNK_MAP + m.values().map(|c| cost::chunk(c.capacity())).sum::<u64>()
+            }
+        }
+    }
+}
+
+/// The capacity a chunk buffer of capacity `cap` gets to hold `len` bytes:
+/// doubling (so that small appends are amortized), never past [`CHUNK`]. The
+/// engine sets every capacity itself, so the quota can charge it exactly.
+fn grown_cap(cap: usize, len: usize) -> usize {
+    if len <= cap {
+        cap
+    } else {
+        len.max(cap.saturating_mul(2)).min(CHUNK as usize).max(len)
+    }
+}
+
+/// What a write changed: the stored bytes it added and the charge of the
+/// chunks it touched before and after.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Written {
+    pub(crate) content: u64,
+    pub(crate) charge_before: u64,
+    pub(crate) charge_after: u64,
 }
 
 /// Contents of one regular file.
@@ -147,6 +187,12 @@ impl FileData {
 
     pub(crate) fn stored_bytes(&self) -> u64 {
         self.stored
+    }
+
+    /// Host memory of the file's data: chunk buffers by capacity, their
+    /// headers and table (see `cost`). O(chunks).
+    pub(crate) fn charge(&self) -> u64 {
+        self.chunks.charge()
     }
 
     /// Reads at `offset` into `buf`; returns the number of bytes read (short only
@@ -205,9 +251,8 @@ impl FileData {
     }
 
     /// Writes the concatenation of `data` at `offset`, growing the file as
-    /// needed. Fails before changing anything if the stored bytes would grow by
-    /// more than `budget` or the end would pass `max_size`. Returns the growth of
-    /// the stored bytes (possibly negative never: writes only add or replace).
+    /// needed. Fails before changing anything if the charge (see `cost`)
+    /// would grow by more than `budget` or the end would pass `max_size`.
     pub(crate) fn write(
         &mut self,
         offset: u64,
@@ -215,10 +260,10 @@ impl FileData {
         budget: u64,
         max_size: u64,
         lower: LowerRead<'_>,
-    ) -> Result<u64> {
+    ) -> Result<Written> {
         let total: usize = data.iter().map(|d| d.len()).sum();
         if total == 0 {
-            return Ok(0);
+            return Ok(Written::default());
         }
         let end = offset
             .checked_add(total as u64)
@@ -226,10 +271,14 @@ impl FileData {
             .ok_or(Error::TooBig)?;
         let first = offset / CHUNK;
         let last = (end - 1) / CHUNK;
+        // A chunk past the first turns the table into a map.
+        let new_map = !self.chunks.is_map() && last > 0;
 
         // Pass 1, fallible and read-only: the growth, and the lower bytes needed to
         // complete partially written chunks that are not stored yet.
         let mut growth = 0u64;
+        let mut before = 0u64;
+        let mut after = if new_map { cost::CHUNK_MAP } else { 0 };
         let mut prefetched: Vec<(u64, Vec<u8>)> = Vec::new();
         for idx in first..=last {
             let cstart = idx * CHUNK;
@@ -237,12 +286,23 @@ impl FileData {
             let old_valid = self.size.saturating_sub(cstart).min(CHUNK);
             let new_len = wend.max(old_valid);
             let old_stored = match self.chunks.next_from(idx) {
-                Some((i, c)) if i == idx => c.len() as u64,
+                Some((i, c)) if i == idx => {
+                    // A shared chunk is copied first, at its length.
+                    let cap = if Arc::strong_count(c) == 1 && Arc::weak_count(c) == 0 {
+                        c.capacity()
+                    } else {
+                        c.len()
+                    };
+                    before += cost::chunk(c.capacity());
+                    after += cost::chunk(grown_cap(cap, new_len as usize));
+                    c.len() as u64
+                }
                 _ => {
                     let wstart = offset.max(cstart) - cstart;
                     let covered = wstart == 0 && wend >= old_valid;
                     if !covered && cstart < self.base_len {
-                        let mut buf = vec![0u8; old_valid as usize];
+                        let mut buf = Vec::with_capacity(new_len as usize);
+                        buf.resize(old_valid as usize, 0);
                         let want = (self.base_len - cstart).min(old_valid) as usize;
                         let mut got = 0;
                         while got < want {
@@ -254,18 +314,20 @@ impl FileData {
                         }
                         prefetched.push((idx, buf));
                     }
+                    after += cost::chunk(new_len as usize);
                     0
                 }
             };
             growth += new_len.saturating_sub(old_stored);
         }
-        if growth > budget {
+        if after.saturating_sub(before) > budget {
             return Err(Error::NoSpace);
         }
 
         // Pass 2, infallible: build or update each chunk in place.
         let mut prefetched = prefetched.into_iter().peekable();
         let mut consumed = 0usize;
+        let mut charged = if new_map { cost::CHUNK_MAP } else { 0 };
         for idx in first..=last {
             let cstart = idx * CHUNK;
             let wstart = (offset.max(cstart) - cstart) as usize;
@@ -276,9 +338,12 @@ impl FileData {
             if let Some(chunk) = self.chunks.get_mut(idx) {
                 let v = Arc::make_mut(chunk);
                 if v.len() < new_len {
+                    let cap = grown_cap(v.capacity(), new_len);
+                    v.reserve_exact(cap - v.len());
                     v.resize(new_len, 0);
                 }
                 gather(data, consumed, &mut v[wstart..wend]);
+                charged += cost::chunk(v.capacity());
             } else {
                 let mut v = match prefetched.next_if(|(i, _)| *i == idx) {
                     Some((_, buf)) => buf,
@@ -286,36 +351,47 @@ impl FileData {
                 };
                 v.resize(new_len, 0);
                 gather(data, consumed, &mut v[wstart..wend]);
+                charged += cost::chunk(v.capacity());
                 self.chunks.insert(idx, Arc::new(v));
             }
             consumed += src_len;
         }
         self.stored += growth;
         self.size = self.size.max(end);
-        Ok(growth)
+        Ok(Written {
+            content: growth,
+            charge_before: before,
+            charge_after: charged,
+        })
     }
 
     /// Sets the size; shrinking drops the stored bytes past the end (so growing
-    /// again exposes zeros, never stale data). Returns the bytes freed.
-    pub(crate) fn set_len(&mut self, len: u64) -> u64 {
+    /// again exposes zeros, never stale data). Returns the bytes freed and the
+    /// charge released.
+    pub(crate) fn set_len(&mut self, len: u64) -> (u64, u64) {
         if len >= self.size {
             self.size = len;
-            return 0;
+            return (0, 0);
         }
         let keep_chunks = len.div_ceil(CHUNK);
-        let mut freed = self.chunks.remove_from(keep_chunks);
+        let (mut freed, mut released) = self.chunks.remove_from(keep_chunks);
         let tail = len % CHUNK;
         if tail != 0
             && let Some(chunk) = self.chunks.get_mut(len / CHUNK)
             && chunk.len() as u64 > tail
         {
             freed += chunk.len() as u64 - tail;
-            Arc::make_mut(chunk).truncate(tail as usize);
+            let old = cost::chunk(chunk.capacity());
+            let v = Arc::make_mut(chunk);
+            v.truncate(tail as usize);
+            // Give the memory back: the quota charges capacity.
+            v.shrink_to_fit();
+            released += old.saturating_sub(cost::chunk(v.capacity()));
         }
         self.base_len = self.base_len.min(len);
         self.stored -= freed;
         self.size = len;
-        freed
+        (freed, released)
     }
 
     /// Whether chunk `idx` holds its own copy of the data.
@@ -378,7 +454,7 @@ mod tests {
         let mut f = FileData::default();
         f.write(0, &[&[7u8; 9000]], u64::MAX, u64::MAX, &mut no_lower())
             .unwrap();
-        assert_eq!(f.set_len(5000), 4000);
+        assert_eq!(f.set_len(5000).0, 4000);
         f.set_len(9000);
         let all = read_all(&f, &mut no_lower());
         assert!(all[..5000].iter().all(|b| *b == 7));
@@ -448,5 +524,47 @@ mod tests {
         };
         assert!(Arc::ptr_eq(&a[&0], &b[&0]));
         assert!(!Arc::ptr_eq(&a[&1], &b[&1]));
+    }
+
+    #[test]
+    fn charge_follows_capacity_and_sparse_chunks() {
+        let mut f = FileData::default();
+        // Two 1-byte chunks far apart: each costs a whole chunk record, plus
+        // the table they need.
+        let w = f
+            .write(0, &[b"a"], u64::MAX, u64::MAX, &mut no_lower())
+            .unwrap();
+        assert_eq!(w.content, 1);
+        assert_eq!(w.charge_after, cost::chunk(1));
+        let w = f
+            .write(CHUNK * 9, &[b"b"], u64::MAX, u64::MAX, &mut no_lower())
+            .unwrap();
+        assert_eq!(w.charge_after, cost::chunk(1) + cost::CHUNK_MAP);
+        assert_eq!(f.charge(), 2 * cost::chunk(1) + cost::CHUNK_MAP);
+        // Appends double the capacity, never past a chunk; the charge follows.
+        for _ in 0..5000 {
+            let end = f.size();
+            f.write(end, &[b"c"], u64::MAX, u64::MAX, &mut no_lower())
+                .unwrap();
+        }
+        let Chunks::Map(m) = &f.chunks else { panic!() };
+        assert!(m.values().all(|c| c.capacity() <= CHUNK as usize));
+        let by_capacity: u64 =
+            cost::CHUNK_MAP + m.values().map(|c| cost::chunk(c.capacity())).sum::<u64>();
+        assert_eq!(f.charge(), by_capacity);
+        // A budget smaller than one chunk record refuses a 1-byte write.
+        let small = cost::chunk(1) - 1;
+        assert!(matches!(
+            f.write(CHUNK * 100, &[b"d"], small, u64::MAX, &mut no_lower()),
+            Err(Error::NoSpace)
+        ));
+        // Truncating gives the charge back.
+        let before = f.charge();
+        let (_, released) = f.set_len(CHUNK * 9 + 1);
+        assert_eq!(f.charge(), before - released);
+        let before = f.charge();
+        let (_, released) = f.set_len(0);
+        assert_eq!(released, before);
+        assert_eq!(f.charge(), 0);
     }
 }

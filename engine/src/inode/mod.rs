@@ -9,6 +9,7 @@ pub(crate) use file::{CHUNK, FileData};
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
+use crate::cost;
 
 /// An inode number, unique across the upper and lower layers of one filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,13 +118,26 @@ impl Inode {
         }
     }
 
-    /// Bytes this inode charges to the byte quota.
-    pub(crate) fn charged_bytes(&self) -> u64 {
+    /// Bytes of file data or symlink target this inode holds (what
+    /// `upper_bytes` reports).
+    pub(crate) fn content_bytes(&self) -> u64 {
         match &self.body {
             Body::File(f) => f.stored_bytes(),
             Body::Dir(_) => 0,
             Body::Symlink(t) => t.len() as u64,
         }
+    }
+
+    /// Host memory this inode holds, as the byte quota charges it (see
+    /// `cost`): its record, its body, and for a directory every entry in it.
+    /// O(chunks or entries); called when an inode is inserted or freed.
+    pub(crate) fn charge(&self) -> u64 {
+        cost::INODE
+            + match &self.body {
+                Body::File(f) => f.charge(),
+                Body::Dir(d) => d.charge(),
+                Body::Symlink(t) => cost::target(t.len()),
+            }
     }
 
     pub(crate) fn dir(&self) -> Option<&Dir> {

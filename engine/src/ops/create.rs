@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{Body, Dir, Entry, FileType, Inode, Meta, fresh_gen};
@@ -19,7 +20,8 @@ impl Fs {
         let name = r.name.ok_or(Error::Exists)?;
         self.check_dir_alive(r.parent)?;
         self.copy_up(r.parent)?;
-        self.reserve(1, 0)?;
+        let entry = cost::entry(name.as_str().len());
+        self.reserve(1, cost::INODE + cost::DIR_MAP + entry)?;
         let now = self.now();
         // Not merged: a directory made over a whiteout is opaque, so the deleted
         // lower directory's children never come back.
@@ -28,11 +30,8 @@ impl Fs {
             body: Body::Dir(Dir::new(r.parent, false)),
             generation: fresh_gen(),
         });
-        let parent = self.inode_mut(r.parent);
-        parent.meta.nlink += 1;
-        if let Some(d) = parent.dir_mut() {
-            d.entries.insert(name, Entry::Node(ino, FileType::Dir));
-        }
+        self.put_entry(r.parent, name, Entry::Node(ino, FileType::Dir));
+        self.inode_mut(r.parent).meta.nlink += 1;
         self.touch_dir(r.parent, now);
         Ok(())
     }
@@ -60,16 +59,15 @@ impl Fs {
         }
         self.check_dir_alive(r.parent)?;
         self.copy_up(r.parent)?;
-        self.reserve(1, target.len() as u64)?;
+        let entry = cost::entry(name.as_str().len());
+        self.reserve(1, cost::INODE + cost::target(target.len()) + entry)?;
         let now = self.now();
         let ino = self.insert_new(Inode {
             meta: Meta::new(0o777, 1, now),
             body: Body::Symlink(Arc::from(target)),
             generation: fresh_gen(),
         });
-        if let Some(d) = self.inode_mut(r.parent).dir_mut() {
-            d.entries.insert(name, Entry::Node(ino, FileType::Symlink));
-        }
+        self.put_entry(r.parent, name, Entry::Node(ino, FileType::Symlink));
         self.touch_dir(r.parent, now);
         Ok(())
     }

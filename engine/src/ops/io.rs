@@ -98,13 +98,15 @@ impl Fs {
         let Some(file) = inode.file_mut() else {
             return Err(Error::BadHandle);
         };
-        let grown = file.write(offset, data, budget, max, &mut |off, b| match &lower {
+        let w = file.write(offset, data, budget, max, &mut |off, b| match &lower {
             Some(l) => l.read(ino, off, b),
             None => Ok(0),
         })?;
         inode.meta.mtime = now;
         inode.meta.ctime = now;
-        self.tree.bytes += grown;
+        self.tree.bytes += w.content;
+        self.release(w.charge_before);
+        self.charge(w.charge_after);
         Ok(total)
     }
 
@@ -146,10 +148,11 @@ impl Fs {
         self.copy_up(ino)?;
         let now = self.now();
         let inode = self.inode_mut(ino);
-        let freed = inode.file_mut().map_or(0, |f| f.set_len(len));
+        let (freed, released) = inode.file_mut().map_or((0, 0), |f| f.set_len(len));
         inode.meta.mtime = now;
         inode.meta.ctime = now;
         self.tree.bytes -= freed;
+        self.release(released);
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! link and readlink.
 
+use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{Entry, FileType};
@@ -33,13 +34,13 @@ impl Fs {
         self.check_dir_alive(dst.parent)?;
         self.copy_up(dst.parent)?;
         self.copy_up(sino)?;
+        // A link costs no inode, but its name is memory like any other.
+        self.reserve(0, cost::entry(dname.as_str().len()))?;
         let now = self.now();
         let inode = self.inode_mut(sino);
         inode.meta.nlink += 1;
         inode.meta.ctime = now;
-        if let Some(d) = self.inode_mut(dst.parent).dir_mut() {
-            d.entries.insert(dname, Entry::Node(sino, skind));
-        }
+        self.put_entry(dst.parent, dname, Entry::Node(sino, skind));
         self.touch_dir(dst.parent, now);
         Ok(())
     }

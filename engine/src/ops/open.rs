@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{Body, Entry, FileData, FileType, Ino, Inode, Meta, fresh_gen};
@@ -161,17 +162,16 @@ impl Fs {
         self.check_writable_fs()?;
         self.check_dir_alive(parent)?;
         self.copy_up(parent)?;
-        self.reserve(1, 0)?;
+        // An empty file holds its record only.
+        self.reserve(1, cost::INODE + cost::entry(name.as_str().len()))?;
         let now = self.now();
         let ino = self.insert_new(Inode {
             meta: Meta::new(perm, 1, now),
             body: Body::File(FileData::default()),
             generation: fresh_gen(),
         });
+        self.put_entry(parent, name, Entry::Node(ino, FileType::File));
         let p = self.inode_mut(parent);
-        if let Some(d) = p.dir_mut() {
-            d.entries.insert(name, Entry::Node(ino, FileType::File));
-        }
         p.meta.mtime = now;
         p.meta.ctime = now;
         Ok(ino)
@@ -184,10 +184,11 @@ impl Fs {
         self.copy_up(ino)?;
         let now = self.now();
         let inode = self.inode_mut(ino);
-        let freed = inode.file_mut().map_or(0, |f| f.set_len(0));
+        let (freed, released) = inode.file_mut().map_or((0, 0), |f| f.set_len(0));
         inode.meta.mtime = now;
         inode.meta.ctime = now;
         self.tree.bytes -= freed;
+        self.release(released);
         Ok(())
     }
 }

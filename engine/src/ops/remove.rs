@@ -1,5 +1,6 @@
 //! unlink and rmdir.
 
+use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{Entry, FileType, Ino};
@@ -61,17 +62,20 @@ impl Fs {
             self.copy_up(ino)?;
         }
         let is_dir = self.view().kind(ino)? == FileType::Dir;
+        if whiteout && !self.has_upper_entry(parent, name) {
+            // A whiteout is an entry too: the memory of its name is charged
+            // (and may not fit, as on overlayfs).
+            self.reserve(0, cost::entry(name.as_str().len()))?;
+        }
         let now = self.now();
+        if whiteout {
+            self.put_entry(parent, name.clone(), Entry::Whiteout);
+        } else {
+            self.remove_name(parent, name);
+        }
         let p = self.inode_mut(parent);
         if is_dir {
             p.meta.nlink = p.meta.nlink.saturating_sub(1);
-        }
-        if let Some(d) = p.dir_mut() {
-            if whiteout {
-                d.entries.insert(name.clone(), Entry::Whiteout);
-            } else {
-                d.entries.remove(name);
-            }
         }
         p.meta.mtime = now;
         p.meta.ctime = now;

@@ -1,5 +1,6 @@
 //! rename: atomic, across layers, never EXDEV.
 
+use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{Entry, FileType};
@@ -75,27 +76,32 @@ impl Fs {
         if let (Some((d, _)), true) = (replaced, replaced_record) {
             self.copy_up(d)?;
         }
+        // Names are memory: the destination's may be new, and the source's
+        // goes, or stays as a whiteout (new if it named a lower entry).
+        let src_cost = cost::entry(sname.as_str().len());
+        let mut names = cost::entry(dname.as_str().len());
+        match (whiteout, self.has_upper_entry(src.parent, &sname)) {
+            (true, false) => names += src_cost,
+            (false, true) => names = names.saturating_sub(src_cost),
+            _ => {}
+        }
+        self.reserve(0, names)?;
 
         let now = self.now();
         let moved_dir = skind == FileType::Dir && src.parent != dst.parent;
-        // Each parent is fetched for writing once: entries, link count, times.
-        let sp = self.inode_mut(src.parent);
-        if let Some(d) = sp.dir_mut() {
-            if whiteout {
-                d.entries.insert(sname, Entry::Whiteout);
-            } else {
-                d.entries.remove(&sname);
-            }
+        if whiteout {
+            self.put_entry(src.parent, sname, Entry::Whiteout);
+        } else {
+            self.remove_name(src.parent, &sname);
         }
+        self.put_entry(dst.parent, dname, Entry::Node(sino, skind));
+        let sp = self.inode_mut(src.parent);
         if moved_dir {
             sp.meta.nlink = sp.meta.nlink.saturating_sub(1);
         }
         sp.meta.mtime = now;
         sp.meta.ctime = now;
         let dp = self.inode_mut(dst.parent);
-        if let Some(d) = dp.dir_mut() {
-            d.entries.insert(dname, Entry::Node(sino, skind));
-        }
         if let Some((_, FileType::Dir)) = replaced {
             dp.meta.nlink = dp.meta.nlink.saturating_sub(1);
         }

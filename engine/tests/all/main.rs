@@ -5,6 +5,7 @@ mod escape;
 mod limits;
 mod model;
 mod overlay;
+mod quota;
 mod readdir;
 mod semantics;
 mod snapshot;

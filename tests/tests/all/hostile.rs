@@ -8,8 +8,9 @@
 //! arguments under Strata only, unless the comparison is meaningful.
 
 use std::process::Command;
+use std::sync::Arc;
 
-use strata_engine::{Config, FileType, Fs, Ino, Snapshot};
+use strata_engine::{Budget, Config, FileType, Fs, Ino, Snapshot};
 use strata_snapshots::{MemBackend, Store};
 use strata_tests::oracle::{self, Outcome, TRAP_EXIT_CODE};
 use strata_tests::{GUEST_DIR, guest};
@@ -22,6 +23,19 @@ const CHILD_ENV: &str = "STRATA_HOSTILE_CHILD";
 /// Runs guest `name` with `args` after its directory over an empty in-memory
 /// filesystem configured by `config`, with at most `max_fds` fds.
 fn run(name: &str, args: &[&str], config: Config, max_fds: u32) -> (Outcome, Snapshot) {
+    let (outcome, mut snaps) = run_mounts(name, args, &[(GUEST_DIR, config)], max_fds);
+    (outcome, snaps.remove(0))
+}
+
+/// Runs guest `name` with `args` after [`GUEST_DIR`] over one empty in-memory
+/// filesystem per `(guest path, config)` of `mounts`; returns the outcome and
+/// each mount's final state.
+fn run_mounts(
+    name: &str,
+    args: &[&str],
+    mounts: &[(&str, Config)],
+    max_fds: u32,
+) -> (Outcome, Vec<Snapshot>) {
     let g = guest(name);
     let out = OutputCapture::new(16 << 20);
     let err = OutputCapture::new(16 << 20);
@@ -31,8 +45,10 @@ fn run(name: &str, args: &[&str], config: Config, max_fds: u32) -> (Outcome, Sna
     b.args(&argv)
         .stdout_capture(&out)
         .stderr_capture(&err)
-        .max_fds(max_fds)
-        .preopen(GUEST_DIR, Fs::new(config));
+        .max_fds(max_fds);
+    for (path, config) in mounts {
+        b.preopen(path, Fs::new(config.clone()));
+    }
     let engine = oracle::engine();
     let mut linker: Linker<StrataCtx> = Linker::new(engine);
     strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link preview1");
@@ -50,10 +66,13 @@ fn run(name: &str, args: &[&str], config: Config, max_fds: u32) -> (Outcome, Sna
             None => (TRAP_EXIT_CODE, Some(format!("{e:#}"))),
         },
     };
-    let snap = store.data().fs(GUEST_DIR).expect("mounted").snapshot();
+    let snaps = mounts
+        .iter()
+        .map(|(path, _)| store.data().fs(path).expect("mounted").snapshot())
+        .collect();
     (
         Outcome::new(code, out.contents(), err.contents(), trap),
-        snap,
+        snaps,
     )
 }
 
@@ -155,15 +174,19 @@ fn writes_stop_at_the_byte_quota_with_memory_bounded() {
         ATTEMPT >> 20,
         growth >> 20
     );
-    // File data is the only thing charged to the quota, and a write that does
-    // not fit fails whole: with 64 KiB writes the guest gets exactly the quota.
+    // The quota charges memory: each 4 KiB chunk is charged its buffer,
+    // header and table slot, so a few percent less than the quota is data.
+    // A write that does not fit fails whole.
+    let wrote = number_after(&stdout, "wrote: ");
+    assert!(
+        wrote <= QUOTA && wrote > QUOTA / 100 * 95 && wrote.is_multiple_of(65536),
+        "{stdout}"
+    );
     assert_lines(
         &stdout,
         &[
-            "wrote: 67108864 bytes",
             "stopped by: ENOSPC",
             "size equals bytes written: yes",
-            "one more byte: ENOSPC",
             "tail intact: yes",
             "write after freeing: 4096",
         ],
@@ -172,26 +195,49 @@ fn writes_stop_at_the_byte_quota_with_memory_bounded() {
     // The quota's worth of data, the guest's own memory and allocator slack;
     // nothing near the gigabyte attempted.
     assert!(
-        growth < QUOTA + (96 << 20),
+        growth < bound(QUOTA),
         "peak RSS grew by {growth} bytes for a {QUOTA}-byte quota"
     );
 }
 
+/// The number that follows `prefix` at the start of a line of `stdout`.
+fn number_after(stdout: &str, prefix: &str) -> u64 {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{stdout}"));
+    let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {prefix:?} in:\n{stdout}"))
+}
+
+/// README's bound on the host memory the upper layers of a run hold when
+/// `limit` bytes may be charged in all: 1.25 × `limit` + 64 MiB.
+fn bound(limit: u64) -> u64 {
+    limit + limit / 4 + (64 << 20)
+}
+
 #[test]
 fn a_write_that_does_not_fit_fails_whole() {
-    // 1 MiB in 3000-byte writes: 349 fit, the 350th would cross the quota.
+    // 1 MiB in 3000-byte writes: the first that would cross the quota fails.
     let config = Config {
         max_bytes: 1 << 20,
         ..Config::default()
     };
     let (stdout, _) = run_ok("hostile_write", &["10000000", "3000"], config, 64);
+    // Whole writes only, and what they hold (with its chunk records) within
+    // the quota.
+    let wrote = number_after(&stdout, "wrote: ");
+    assert!(
+        wrote.is_multiple_of(3000) && wrote <= 1 << 20 && wrote > 900_000,
+        "{stdout}"
+    );
     assert_lines(
         &stdout,
         &[
-            "wrote: 1047000 bytes",
             "stopped by: ENOSPC",
             "size equals bytes written: yes",
-            "one more byte: ok",
             "tail intact: yes",
             "write after freeing: 4096",
         ],
@@ -418,6 +464,108 @@ fn a_4_gib_sparse_file_with_memory_bounded() {
         growth < 64 << 20,
         "peak RSS grew by {growth} bytes for a sparse 4 GiB file"
     );
+}
+
+/// Runs `hostile_quota` with `args` under a `quota`-byte limit in a fresh
+/// child process (see [`in_child`]) and checks that it stopped with ENOSPC
+/// and that the peak RSS stayed under README's bound; returns stdout.
+fn quota_pattern(label: &str, args: &[&str], quota: u64) -> String {
+    warm_up("hostile_quota");
+    let before = peak_rss();
+    let config = Config {
+        max_bytes: quota,
+        ..Config::default()
+    };
+    let (stdout, snap) = run_ok("hostile_quota", args, config, 64);
+    let growth = peak_rss().saturating_sub(before);
+    eprintln!(
+        "hostile_quota {label}: quota {} MiB, peak RSS grew {} MiB (bound {} MiB)",
+        quota >> 20,
+        growth >> 20,
+        bound(quota) >> 20
+    );
+    assert_lines(&stdout, &["stopped by: ENOSPC"]);
+    assert_eq!(snap.upper_bytes(), 0, "the guest removed what it made");
+    assert!(
+        growth < bound(quota),
+        "{label}: peak RSS grew by {growth} bytes for a {quota}-byte quota"
+    );
+    stdout
+}
+
+#[test]
+fn hard_links_with_long_names_stop_at_the_quota_with_memory_bounded() {
+    // Issue 10: links cost no inode and their names were not charged; 3 M
+    // links with 240-byte names took 1 GiB, 40 M took 6 GB, unstopped.
+    if !is_child() {
+        return in_child("hard_links_with_long_names_stop_at_the_quota_with_memory_bounded");
+    }
+    const QUOTA: u64 = 48 << 20;
+    let stdout = quota_pattern("links", &["links", "40000000", "240"], QUOTA);
+    let made = number_after(&stdout, "links made: ");
+    // Each link is charged at least its name.
+    assert!(made < QUOTA / 240 && made > QUOTA / 1024, "{stdout}");
+    assert_lines(&stdout, &["nlink counts them: yes"]);
+}
+
+#[test]
+fn one_byte_writes_every_4_kib_stop_at_the_quota_with_memory_bounded() {
+    // Issue 10: a 1-byte pwrite every 4 KiB cost ~125 bytes of host memory
+    // per byte charged, so `--max-bytes 64M` still let it reach 6 GB.
+    if !is_child() {
+        return in_child("one_byte_writes_every_4_kib_stop_at_the_quota_with_memory_bounded");
+    }
+    const QUOTA: u64 = 48 << 20;
+    let stdout = quota_pattern("sparse", &["sparse", "1000000000"], QUOTA);
+    let made = number_after(&stdout, "one-byte writes: ");
+    // Each chunk is charged its record, not its byte.
+    assert!(made < QUOTA / 100 && made > QUOTA / 1024, "{stdout}");
+    assert_lines(&stdout, &["size covers them: yes"]);
+}
+
+#[test]
+fn mem_mounts_share_one_total_with_memory_bounded() {
+    // Issue 10: four in-memory mounts each filled to its quota held four
+    // quotas (4.2 GiB). With a shared total they hold the total together.
+    if !is_child() {
+        return in_child("mem_mounts_share_one_total_with_memory_bounded");
+    }
+    const TOTAL: u64 = 48 << 20;
+    warm_up("hostile_quota");
+    let before = peak_rss();
+    let total = Arc::new(Budget::new(TOTAL));
+    let config = Config {
+        max_bytes: TOTAL,
+        total: Some(total.clone()),
+        ..Config::default()
+    };
+    let paths = ["/m0", "/m1", "/m2", "/m3"];
+    let mounts: Vec<(&str, Config)> = paths.iter().map(|p| (*p, config.clone())).collect();
+    let mut args = vec!["fill", "1073741824"];
+    args.extend_from_slice(&paths);
+    let (outcome, snaps) = run_mounts("hostile_quota", &args, &mounts, 64);
+    let growth = peak_rss().saturating_sub(before);
+    let stdout = String::from_utf8_lossy(&outcome.stdout).into_owned();
+    assert_eq!(outcome.exit_code, 0, "{stdout}");
+    eprintln!(
+        "hostile_quota fill: 4 mounts, total {} MiB, peak RSS grew {} MiB (bound {} MiB)",
+        TOTAL >> 20,
+        growth >> 20,
+        bound(TOTAL) >> 20
+    );
+    let wrote: u64 = paths
+        .iter()
+        .map(|p| number_after(&stdout, &format!("{p}: wrote ")))
+        .sum();
+    assert!(wrote <= TOTAL && wrote > TOTAL / 100 * 90, "{stdout}");
+    assert_lines(&stdout, &["/m3: wrote 0 bytes, stopped by ENOSPC"]);
+    assert!(snaps.iter().all(|s| s.upper_bytes() == 0));
+    assert!(
+        growth < bound(TOTAL),
+        "peak RSS grew by {growth} bytes for a {TOTAL}-byte total"
+    );
+    // Every mount is gone, and with it every charged byte.
+    assert_eq!(total.used(), 0);
 }
 
 #[test]
