@@ -52,7 +52,7 @@ fn run_guest(module: &Module, fs: Fs, tag: &str) -> Result<(String, Snapshot)> {
         Ok(()) => {}
         Err(e) => match e.downcast_ref::<ProcExit>() {
             Some(ProcExit(0)) => {}
-            _ => anyhow::bail!("the demo guest failed: {e:?}"),
+            _ => anyhow::bail!("the demo guest failed: {}", crate::one_line(e.chain())),
         },
     }
     let snap = store.data().fs("/data").context("mounted")?.snapshot();
@@ -71,7 +71,7 @@ pub(crate) fn run() -> Result<()> {
         host.path().display()
     );
 
-    let engine = crate::guest::engine()?;
+    let engine = crate::guest::engine(&crate::guest::Limits::default())?;
     let module = wt(Module::new(&engine, GUEST)).context("compiling the demo guest")?;
     let config = Config {
         clock: Arc::new(VirtualClock::default()),

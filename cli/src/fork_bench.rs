@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use strata_engine::{Fs, Snapshot};
-use strata_wasi::{StrataCtx, StrataCtxBuilder};
-use wasmtime::InstancePre;
+use strata_wasi::StrataCtxBuilder;
 
-use crate::guest::{self, Outcome};
+use crate::guest::{self, Outcome, Prepared};
 
 /// How the runs of one thread (or all of them) ended.
 #[derive(Debug, Default)]
@@ -26,9 +25,9 @@ impl Tally {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Exit(s) => *self.exits.entry(s).or_default() += 1,
-            Outcome::Trap(report) => {
+            Outcome::Trap(trap) => {
                 self.traps += 1;
-                self.first_trap.get_or_insert(report);
+                self.first_trap.get_or_insert_with(|| trap.to_string());
             }
         }
     }
@@ -49,7 +48,7 @@ impl Tally {
 /// arguments and environment. Exits 0 when every run could start, whatever
 /// the guest did; the summary goes to stderr.
 pub(crate) fn run(
-    pre: &InstancePre<StrataCtx>,
+    pre: &Prepared,
     make: &(dyn Fn() -> StrataCtxBuilder + Sync),
     snaps: &[(String, Snapshot)],
     n: u64,
@@ -99,7 +98,7 @@ pub(crate) fn run(
 /// `count` runs on this thread, each in a new context whose mounts are forks
 /// of `snaps`.
 fn runs(
-    pre: &InstancePre<StrataCtx>,
+    pre: &Prepared,
     make: &(dyn Fn() -> StrataCtxBuilder + Sync),
     snaps: &[(String, Snapshot)],
     count: u64,

@@ -4,12 +4,15 @@ mod cache;
 mod demo;
 mod fork_bench;
 mod guest;
+mod limits;
+mod module;
 mod mounts;
 mod progress;
 mod run;
 mod snapshot;
 mod store;
 
+use std::error::Error;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -42,7 +45,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("strata: {e:#}");
+            eprintln!("strata: {}", one_line(e.chain()));
             // Usage mistakes exit 2, as clap's own parse errors do.
             if e.downcast_ref::<store::Usage>().is_some() {
                 ExitCode::from(2)
@@ -51,4 +54,33 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// An error and its causes as one line: each message once, a cause whose text
+/// its parent already ends with left out (a parent that formats its source
+/// into its own message would otherwise print it twice: "… (os error 2): …
+/// (os error 2)"), line breaks folded. Never a backtrace.
+pub(crate) fn one_line<'a>(chain: impl Iterator<Item = &'a (dyn Error + 'static)>) -> String {
+    one_line_of(chain.map(ToString::to_string))
+}
+
+/// [`one_line`] over the messages themselves.
+pub(crate) fn one_line_of(messages: impl Iterator<Item = String>) -> String {
+    let mut line = String::new();
+    for m in messages {
+        let m = m
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if m.is_empty() || line.ends_with(&m) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&m);
+    }
+    line
 }

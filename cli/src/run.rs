@@ -12,6 +12,7 @@ use strata_snapshots::{Error as SnapError, Hash, Manifest, Saver};
 use strata_wasi::StrataCtxBuilder;
 
 use crate::guest::{self, Outcome};
+use crate::limits::LimitArgs;
 use crate::mounts::{self, LOWER_LABEL, MountSpec, Start, short};
 use crate::store::{self, Opened, usage};
 
@@ -59,6 +60,9 @@ pub(crate) struct RunArgs {
     /// Most fds the guest may have open (EMFILE past it).
     #[arg(long, default_value_t = 1024)]
     max_fds: u32,
+    /// Guest memory, fuel, time and host-call limits.
+    #[command(flatten)]
+    limits: LimitArgs,
     /// The snapshot store (default: $STRATA_STORE, else
     /// $XDG_DATA_HOME/strata/store, else ~/.local/share/strata/store).
     #[arg(long, value_name = "DIR", conflicts_with = "state")]
@@ -158,11 +162,10 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         fss.push((spec.guest.clone(), mounts::build(spec, &config, start)?));
     }
     let env = guest_env(&a.env)?;
-    let wasm =
-        std::fs::read(&a.module).with_context(|| format!("reading `{}`", a.module.display()))?;
-    let engine = guest::engine()?;
-    let module = crate::cache::load(&engine, &wasm)?;
-    let pre = guest::prepare(&module)?;
+    let limits = a.limits.guest();
+    let engine = guest::engine(&limits)?;
+    let module = crate::module::load(&engine, &a.module)?;
+    let pre = guest::prepare(&module, limits)?;
 
     if let Some(n) = a.fork_bench {
         let snaps: Vec<(String, Snapshot)> = fss
@@ -184,9 +187,9 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         b.preopen(guest, fs);
     }
     let ctx = b.inherit_stdio().build();
-    let (store, outcome) = guest::run(&pre, ctx)?;
-    if let Outcome::Trap(report) = &outcome {
-        eprintln!("strata: the guest trapped: {report}");
+    let (ctx, outcome) = guest::run(&pre, ctx)?;
+    if let Outcome::Trap(trap) = &outcome {
+        eprintln!("strata: {trap}");
     }
     if let (Some(name), Some(target)) = (&plan.save_as, plan.target) {
         let opened = plan.store.as_ref().context("a save needs a store")?;
@@ -194,7 +197,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
             eprintln!("strata: nothing saved after a trap (ref `{name}` unchanged)");
         } else {
             let spec = &specs[target];
-            let fs = store.data().fs(&spec.guest).context("the saved mount")?;
+            let fs = ctx.fs(&spec.guest).context("the saved mount")?;
             let h = save(
                 &mut saver,
                 opened,
@@ -233,6 +236,7 @@ fn builder(a: &RunArgs, env: &[(String, String)]) -> StrataCtxBuilder {
     b.envs(env);
     let argv0 = a.argv0.clone().unwrap_or_else(|| module_name(a));
     b.arg(argv0).args(&a.args).max_fds(a.max_fds);
+    a.limits.apply(&mut b);
     if a.deterministic {
         b.deterministic(a.seed);
     }
