@@ -1,6 +1,6 @@
 //! The guest's file-descriptor table: one table for stdio and, later, engine files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use strata_engine::Handle;
 
@@ -47,34 +47,36 @@ pub(crate) struct Readiness {
 impl Descriptor {
     /// Readiness of this fd for an `eventtype::fd_read` or `fd_write` subscription.
     ///
-    /// The hook `poll_oneoff` calls for fd subscriptions. Following wasmtime-wasi,
-    /// a subscription of the wrong direction (reading stdout) fails the whole call
-    /// with EBADF. Engine files are always ready (POSIX: regular files never block);
-    /// their `fd_read` readiness will report the bytes left before end of file.
-    pub(crate) fn readiness(&self, kind: u8) -> Result<Readiness, Errno> {
+    /// The hook `poll_oneoff` calls for fd subscriptions, answering as
+    /// wasmtime-wasi 48 does: a subscription of the wrong direction (reading
+    /// stdout) or on a directory fails the whole call with EBADF; everything
+    /// else is ready at once (POSIX: regular files never block) with `nbytes`
+    /// 1. A regular file read at its end is flagged HANGUP: `at_end` says
+    /// whether it is, for an engine file (the caller can stat it, this table
+    /// cannot).
+    pub(crate) fn readiness(&self, kind: u8, at_end: bool) -> Result<Readiness, Errno> {
         match (self, kind) {
-            (Descriptor::Stdin(s), eventtype::FD_READ) => {
-                let left = s.ready_bytes();
-                // wasmtime-wasi says 1 for stdin; for a byte string we know better,
-                // and at its end the reader sees a hangup as a closed pipe would.
-                let flags = if left == 0 {
-                    eventrwflags::FD_READWRITE_HANGUP
-                } else {
-                    0
-                };
-                Ok(Readiness {
-                    nbytes: left,
-                    flags,
-                })
-            }
+            (Descriptor::Stdin(_), eventtype::FD_READ) => Ok(Readiness {
+                nbytes: 1,
+                flags: 0,
+            }),
             (Descriptor::Stdout(_) | Descriptor::Stderr(_), eventtype::FD_WRITE) => Ok(Readiness {
                 nbytes: 1,
                 flags: 0,
             }),
-            // Regular files never block (POSIX); wasmtime-wasi reports them ready
-            // without a byte count as well.
-            (Descriptor::Fs(_), eventtype::FD_READ | eventtype::FD_WRITE) => Ok(Readiness {
-                nbytes: 0,
+            (Descriptor::Fs(f), _) if f.handle.borrow().kind() != strata_engine::FileType::File => {
+                Err(Errno::Badf)
+            }
+            (Descriptor::Fs(_), eventtype::FD_READ) => Ok(Readiness {
+                nbytes: 1,
+                flags: if at_end {
+                    eventrwflags::FD_READWRITE_HANGUP
+                } else {
+                    0
+                },
+            }),
+            (Descriptor::Fs(_), eventtype::FD_WRITE) => Ok(Readiness {
+                nbytes: 1,
                 flags: 0,
             }),
             _ => Err(Errno::Badf),
@@ -83,9 +85,16 @@ impl Descriptor {
 }
 
 /// Open descriptors by number, with a cap on how many may be open.
+///
+/// Numbers are handed out as wasmtime-wasi 48 hands them out (its p1
+/// `Descriptors::push`), not as POSIX `open` does: the highest number freed by
+/// a close is reused first, and with none free the next number above the
+/// highest open one is used.
 #[derive(Debug)]
 pub(crate) struct FdTable {
     entries: BTreeMap<u32, Descriptor>,
+    /// Numbers freed by `fd_close` or moved away by `fd_renumber`, not reused yet.
+    free: BTreeSet<u32>,
     max_fds: u32,
 }
 
@@ -101,7 +110,11 @@ impl FdTable {
         entries.insert(0, Descriptor::Stdin(stdin));
         entries.insert(1, Descriptor::Stdout(stdout));
         entries.insert(2, Descriptor::Stderr(stderr));
-        Self { entries, max_fds }
+        Self {
+            entries,
+            free: BTreeSet::new(),
+            max_fds,
+        }
     }
 
     /// The descriptor `fd` names, or EBADF.
@@ -114,20 +127,19 @@ impl FdTable {
         self.entries.get_mut(&fd).ok_or(Errno::Badf)
     }
 
-    /// Installs `d` at the lowest free number (POSIX `open` semantics); EMFILE at
-    /// the cap.
+    /// Installs `d` at the highest freed number, else above the highest open
+    /// one (see [`FdTable`]); EMFILE at the cap.
     pub(crate) fn push(&mut self, d: Descriptor) -> Result<u32, Errno> {
         if self.entries.len() >= self.max_fds as usize {
             return Err(Errno::Mfile);
         }
-        // The keys are sorted: the first gap is the lowest free fd.
-        let mut fd = 0u32;
-        for &k in self.entries.keys() {
-            if k != fd {
-                break;
-            }
-            fd = fd.checked_add(1).ok_or(Errno::Mfile)?;
-        }
+        let fd = match self.free.pop_last() {
+            Some(fd) => fd,
+            None => match self.entries.last_key_value() {
+                Some((&last, _)) => last.checked_add(1).ok_or(Errno::Mfile)?,
+                None => 0,
+            },
+        };
         self.entries.insert(fd, d);
         Ok(fd)
     }
@@ -142,12 +154,15 @@ impl FdTable {
             return Ok(None);
         }
         let moved = self.entries.remove(&from).ok_or(Errno::Badf)?;
+        self.free.insert(from);
         Ok(self.entries.insert(to, moved))
     }
 
     /// Removes and returns `fd`'s descriptor, or EBADF.
     pub(crate) fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
-        self.entries.remove(&fd).ok_or(Errno::Badf)
+        let d = self.entries.remove(&fd).ok_or(Errno::Badf)?;
+        self.free.insert(fd);
+        Ok(d)
     }
 
     /// How many fds are open.
@@ -173,12 +188,16 @@ mod tests {
     }
 
     #[test]
-    fn lowest_free_fd_and_cap() {
-        let mut t = table(4);
+    fn wasmtime_numbering_and_cap() {
+        let mut t = table(5);
         assert_eq!(t.len(), 3);
+        t.remove(0).unwrap();
         t.remove(1).unwrap();
+        // The highest freed number first, as wasmtime-wasi.
         assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(1));
+        assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(0));
         assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(3));
+        assert_eq!(t.push(Descriptor::Stdout(OutputSink::Discard)), Ok(4));
         assert_eq!(
             t.push(Descriptor::Stdout(OutputSink::Discard)).unwrap_err(),
             Errno::Mfile
@@ -191,21 +210,31 @@ mod tests {
     #[test]
     fn stdio_readiness() {
         let t = table(8);
-        let r = t.get(0).unwrap().readiness(eventtype::FD_READ).unwrap();
+        // wasmtime-wasi: stdin is ready with nbytes 1, even at its end.
+        let r = t
+            .get(0)
+            .unwrap()
+            .readiness(eventtype::FD_READ, false)
+            .unwrap();
         assert_eq!(
             r,
             Readiness {
-                nbytes: 0,
-                flags: eventrwflags::FD_READWRITE_HANGUP
+                nbytes: 1,
+                flags: 0
             }
         );
-        assert!(t.get(1).unwrap().readiness(eventtype::FD_WRITE).is_ok());
+        assert!(
+            t.get(1)
+                .unwrap()
+                .readiness(eventtype::FD_WRITE, false)
+                .is_ok()
+        );
         assert_eq!(
-            t.get(1).unwrap().readiness(eventtype::FD_READ),
+            t.get(1).unwrap().readiness(eventtype::FD_READ, false),
             Err(Errno::Badf)
         );
         assert_eq!(
-            t.get(0).unwrap().readiness(eventtype::FD_WRITE),
+            t.get(0).unwrap().readiness(eventtype::FD_WRITE, false),
             Err(Errno::Badf)
         );
     }

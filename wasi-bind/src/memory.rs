@@ -4,8 +4,10 @@
 //! `ptr + len` cannot wrap; a range past the end of memory traps with
 //! [`wasmtime::Trap::MemoryOutOfBounds`] and a pointer that is not a multiple of its
 //! type's alignment traps with [`wasmtime::Trap::HeapMisaligned`] (the witx pointer
-//! rule). Every copy whose size the guest chooses is charged to a per-call byte
-//! budget first, so a huge length yields ENOMEM instead of a huge host allocation.
+//! rule). The guest-sized arguments wasmtime-wasi 48 charges to its hostcall
+//! fuel (paths, iovec arrays and the buffer moved, poll arrays) are charged to a
+//! per-call byte budget first, the same amounts in the same order, so a huge
+//! length yields ENOMEM instead of a huge host allocation.
 
 use std::ops::Range;
 
@@ -114,6 +116,13 @@ impl<'a> GuestMemory<'a> {
         String::from_utf8(bytes).map_err(|_| Errno::Ilseq.into())
     }
 
+    /// Copies a guest string without charging the budget (where wasmtime-wasi
+    /// does not charge its fuel); invalid UTF-8 is EILSEQ.
+    pub fn read_str_uncharged(&mut self, ptr: u32, len: u32) -> CallResult<String> {
+        let r = self.range(ptr, u64::from(len))?;
+        String::from_utf8(self.bytes[r].to_vec()).map_err(|_| Errno::Ilseq.into())
+    }
+
     /// Copies host bytes to `ptr`. Not charged: the host chose their size.
     pub fn write_bytes(&mut self, ptr: u32, data: &[u8]) -> CallResult<()> {
         let len = u64::try_from(data.len()).map_err(|_| CallError::out_of_bounds())?;
@@ -203,17 +212,30 @@ impl<'a> GuestMemory<'a> {
             .collect()
     }
 
-    /// Checks that `count` records fit at `ptr` (bounds and alignment) and charges
-    /// their size, before a call does work whose results it will write there.
-    pub fn reserve_array<S: AbiStruct>(&mut self, ptr: u32, count: u32) -> CallResult<()> {
-        let r = self.array_range(ptr, count, S::SIZE, S::ALIGN)?;
-        self.charge(r.len() as u64)
+    /// Charges `count` records of `size` bytes, as wasmtime-wasi's
+    /// `consume_fuel_for_array` does before it looks at the array (the size is
+    /// that of its host type, which need not be the guest layout's).
+    pub fn charge_array(&mut self, count: u32, size: u64) -> CallResult<()> {
+        self.charge(u64::from(count) * size)
     }
 
-    /// Reads an `iovec`/`ciovec` array. Each buffer is checked only when it is used,
-    /// as wasmtime-wasi does, so an unused bad buffer does not trap.
-    pub fn read_iovecs(&mut self, ptr: u32, count: u32) -> CallResult<Vec<Iovec>> {
-        self.read_array(ptr, count)
+    /// The first non-empty buffer of the `iovec`/`ciovec` array at `ptr`, or an
+    /// empty one, charged as wasmtime-wasi 48 charges a read or write: the whole
+    /// array first (8 bytes a record), then each record read as it is reached
+    /// (bounds and alignment trap), then the chosen buffer's length. The buffer
+    /// itself is not checked here: only the transfer that uses it is.
+    pub fn first_iovec(&mut self, ptr: u32, count: u32) -> CallResult<Iovec> {
+        self.charge_array(count, u64::from(Iovec::SIZE))?;
+        for i in 0..count {
+            let at = u64::from(ptr) + u64::from(i) * u64::from(Iovec::SIZE);
+            let at = u32::try_from(at).map_err(|_| CallError::out_of_bounds())?;
+            let iov: Iovec = self.read(at)?;
+            if iov.buf_len != 0 {
+                self.charge(u64::from(iov.buf_len))?;
+                return Ok(iov);
+            }
+        }
+        Ok(Iovec { buf: 0, buf_len: 0 })
     }
 }
 
@@ -266,7 +288,7 @@ mod tests {
         assert_eq!(trap_of(m.write_u64(4, 1)), Trap::HeapMisaligned);
         assert_eq!(trap_of(m.read_u16(1)), Trap::HeapMisaligned);
         assert_eq!(trap_of(m.read::<Fdstat>(4)), Trap::HeapMisaligned);
-        assert_eq!(trap_of(m.read_iovecs(2, 1)), Trap::HeapMisaligned);
+        assert_eq!(trap_of(m.read_array::<Iovec>(2, 1)), Trap::HeapMisaligned);
     }
 
     #[test]
@@ -283,7 +305,10 @@ mod tests {
             "an empty range at the end is in bounds"
         );
         assert_eq!(trap_of(m.slice(65, 0)), Trap::MemoryOutOfBounds);
-        assert_eq!(trap_of(m.read_iovecs(0, u32::MAX)), Trap::MemoryOutOfBounds);
+        assert_eq!(
+            trap_of(m.read_array::<Iovec>(0, u32::MAX)),
+            Trap::MemoryOutOfBounds
+        );
     }
 
     #[test]
@@ -294,7 +319,7 @@ mod tests {
         assert_eq!(m.budget_left(), 2);
         assert_eq!(errno_of(m.read_bytes(0, 3)), Errno::Nomem);
         assert_eq!(m.budget_left(), 2, "a refused charge takes nothing");
-        assert_eq!(errno_of(m.read_iovecs(0, 1)), Errno::Nomem);
+        assert_eq!(errno_of(m.read_array::<Iovec>(0, 1)), Errno::Nomem);
     }
 
     #[test]
@@ -311,7 +336,7 @@ mod tests {
         let mut m = GuestMemory::new(&mut buf, 100);
         m.write(8, &Iovec { buf: 1, buf_len: 2 }).unwrap();
         m.write(16, &Iovec { buf: 3, buf_len: 4 }).unwrap();
-        let v = m.read_iovecs(8, 2).unwrap();
+        let v = m.read_array::<Iovec>(8, 2).unwrap();
         assert_eq!(
             v,
             [Iovec { buf: 1, buf_len: 2 }, Iovec { buf: 3, buf_len: 4 }]

@@ -79,15 +79,6 @@ impl StdinSource {
         }
     }
 
-    /// Bytes known to be readable now: at least 1 for the host (it may block, as
-    /// wasmtime-wasi also reports), the remainder for a byte string.
-    pub(crate) fn ready_bytes(&self) -> u64 {
-        match self {
-            StdinSource::Inherit => 1,
-            StdinSource::Bytes { data, pos } => (data.len() - pos) as u64,
-        }
-    }
-
     /// The filetype `fd_fdstat_get` reports: a character device only for a terminal,
     /// like wasmtime-wasi, so guests' isatty() agrees with the host's.
     pub(crate) fn filetype(&self) -> u8 {
@@ -173,7 +164,6 @@ mod tests {
             pos: 0,
         };
         let mut buf = [0u8; 3];
-        assert_eq!(s.ready_bytes(), 5);
         assert_eq!(s.read(&mut buf).unwrap(), 3);
         assert_eq!(&buf, b"hel");
         assert_eq!(s.read(&mut buf).unwrap(), 2);

@@ -7,24 +7,50 @@
 use wasmtime::{Caller, Linker};
 
 use super::{GetCtx, MODULE, u, with_memory};
-use crate::abi::{Errno, Fdstat, rights, whence};
+use crate::abi::{Errno, Fdstat, Iovec, rights, whence};
 use crate::fault::{CallResult, finish};
 use crate::fdtable::Descriptor;
 use crate::memory::GuestMemory;
 use crate::stdio::OutputSink;
 
 pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wasmtime::Result<()> {
+    // Reads and writes move the first non-empty buffer only, as wasmtime-wasi 48
+    // does (a legal short transfer: POSIX lets readv/writev return less than
+    // asked). The iovec array is charged and read before the fd is looked at,
+    // so a spent copy budget is ENOMEM even for a bad fd.
     linker.func_wrap(
         MODULE,
         "fd_write",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
+                let iov = mem.first_iovec(u(iovs), u(n))?;
                 let written = match ctx.fds.get_mut(u(fd))? {
                     Descriptor::Stdout(sink) | Descriptor::Stderr(sink) => {
-                        write_gather(mem, sink, u(iovs), u(n))?
+                        write_stream(mem, sink, iov)?
                     }
                     Descriptor::Stdin(_) => return Err(Errno::Badf.into()),
-                    Descriptor::Fs(_) => super::files::write(ctx, mem, u(fd), u(iovs), u(n))?,
+                    Descriptor::Fs(_) => super::files::write(ctx, mem, u(fd), iov, None)?,
+                };
+                mem.write_u32(u(out), written)
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_pwrite",
+        move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            finish(with_memory(&mut c, get, |ctx, mem| {
+                let iov = mem.first_iovec(u(iovs), u(n))?;
+                let written = match ctx.fds.get(u(fd))? {
+                    // wasmtime-wasi: a stream cannot pwrite (ESPIPE); stdin is
+                    // not writable at all (EBADF).
+                    Descriptor::Stdout(_) | Descriptor::Stderr(_) => {
+                        return Err(Errno::Spipe.into());
+                    }
+                    Descriptor::Stdin(_) => return Err(Errno::Badf.into()),
+                    Descriptor::Fs(_) => {
+                        super::files::write(ctx, mem, u(fd), iov, Some(off as u64))?
+                    }
                 };
                 mem.write_u32(u(out), written)
             }))
@@ -35,15 +61,32 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "fd_read",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
+                let iov = mem.first_iovec(u(iovs), u(n))?;
                 let read = match ctx.fds.get_mut(u(fd))? {
-                    Descriptor::Stdin(src) => {
-                        let iovs = mem.read_iovecs(u(iovs), u(n))?;
-                        scatter(mem, &iovs, |buf| src.read(buf))?
-                    }
+                    Descriptor::Stdin(src) => src.read(mem.slice_mut(iov.buf, iov.buf_len)?)?,
                     Descriptor::Stdout(_) | Descriptor::Stderr(_) => return Err(Errno::Badf.into()),
-                    Descriptor::Fs(_) => super::files::read(ctx, mem, u(fd), u(iovs), u(n))?,
+                    Descriptor::Fs(_) => super::files::read(ctx, mem, u(fd), iov, None)?,
                 };
-                mem.write_u32(u(out), read)
+                mem.write_u32(u(out), read as u32)
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_pread",
+        move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            finish(with_memory(&mut c, get, |ctx, mem| {
+                let iov = mem.first_iovec(u(iovs), u(n))?;
+                let read = match ctx.fds.get(u(fd))? {
+                    // wasmtime-wasi: stdin cannot pread (ESPIPE), the output
+                    // streams cannot be read at all (EBADF).
+                    Descriptor::Stdin(_) => return Err(Errno::Spipe.into()),
+                    Descriptor::Stdout(_) | Descriptor::Stderr(_) => return Err(Errno::Badf.into()),
+                    Descriptor::Fs(_) => {
+                        super::files::read(ctx, mem, u(fd), iov, Some(off as u64))?
+                    }
+                };
+                mem.write_u32(u(out), read as u32)
             }))
         },
     )?;
@@ -106,68 +149,18 @@ fn stdio_fdstat(filetype: u8, rights: u64) -> Fdstat {
     }
 }
 
-/// Writes the `ciovec` array at `iovs` to `sink` in order; returns the bytes taken.
-///
-/// A short write ends the call with what was written so far, as POSIX `writev`
-/// does; an error after some bytes were written is reported as that short count
-/// (the guest sees the error on its next write).
-fn write_gather(
-    mem: &mut GuestMemory<'_>,
-    sink: &mut OutputSink,
-    iovs: u32,
-    n: u32,
-) -> CallResult<u32> {
-    let iovs = mem.read_iovecs(iovs, n)?;
-    let mut total = 0u32;
-    for iov in iovs {
-        if iov.buf_len == 0 {
-            continue;
-        }
-        // Results are a u32: stop before the count could overflow.
-        if total.checked_add(iov.buf_len).is_none() {
-            break;
-        }
-        mem.slice(iov.buf, iov.buf_len)?;
-        mem.charge(u64::from(iov.buf_len))?;
-        let done = match sink.write(mem.slice(iov.buf, iov.buf_len)?) {
-            Ok(done) => done,
-            Err(e) if total == 0 => return Err(e),
+/// Writes the buffer `iov` to `sink` whole, as wasmtime-wasi's blocking stream
+/// write does; a short write ends the call with what was taken so far.
+fn write_stream(mem: &mut GuestMemory<'_>, sink: &mut OutputSink, iov: Iovec) -> CallResult<u32> {
+    let data = mem.slice(iov.buf, iov.buf_len)?;
+    let mut done = 0;
+    while done < data.len() {
+        match sink.write(&data[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if done == 0 => return Err(e),
             Err(_) => break,
-        };
-        total += done as u32;
-        if done < iov.buf_len as usize {
-            break;
         }
     }
-    Ok(total)
-}
-
-/// Fills the `iovec` buffers in order from `read` until one comes back short;
-/// returns the bytes read. Errors after some bytes were read become a short count.
-pub(crate) fn scatter(
-    mem: &mut GuestMemory<'_>,
-    iovs: &[crate::abi::Iovec],
-    mut read: impl FnMut(&mut [u8]) -> CallResult<usize>,
-) -> CallResult<u32> {
-    let mut total = 0u32;
-    for iov in iovs {
-        if iov.buf_len == 0 {
-            continue;
-        }
-        if total.checked_add(iov.buf_len).is_none() {
-            break;
-        }
-        mem.slice(iov.buf, iov.buf_len)?;
-        mem.charge(u64::from(iov.buf_len))?;
-        let done = match read(mem.slice_mut(iov.buf, iov.buf_len)?) {
-            Ok(done) => done,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += done as u32;
-        if done < iov.buf_len as usize {
-            break;
-        }
-    }
-    Ok(total)
+    Ok(done as u32)
 }

@@ -1,15 +1,14 @@
 //! `fd_*` functions on engine-backed fds: files, directories and preopens.
 //!
-//! wasmtime-wasi 48 on a real directory is the behavioural reference; where Strata
-//! deliberately differs (it implements `fd_allocate` and the sync fdflags instead of
-//! answering NOTSUP/EINVAL) the difference is listed in the differential tests.
+//! wasmtime-wasi 48 on a real directory is the behavioural reference: the same
+//! errno on every error path, checked in the same order.
 
 use strata_engine::{FdFlags, FileType, Fs, Handle, SeekFrom, SetTime, Stat};
 use wasmtime::{Caller, Linker};
 
 use super::{GetCtx, MODULE, flags_within, u, with_memory};
 use crate::abi::{
-    Errno, Fdstat, Filestat, Prestat, advice, fdflags, filetype, fstflags, rights, whence,
+    Errno, Fdstat, Filestat, Iovec, Prestat, advice, fdflags, filetype, fstflags, rights, whence,
 };
 use crate::ctx::StrataCtx;
 use crate::fault::{CallResult, finish};
@@ -28,13 +27,9 @@ pub(crate) fn fs_fd(ctx: &mut StrataCtx, fd: u32) -> CallResult<(&mut Fs, Handle
     }
 }
 
-/// As [`fs_fd`], for an fd that must be a regular file: EBADF otherwise (a
-/// directory cannot be read, written or seeked; stdio cannot seek: ESPIPE).
+/// As [`fs_fd`], for an fd that must be a regular file: EBADF otherwise, for a
+/// directory and for stdio alike (wasmtime-wasi's `get_file_fd`).
 pub(crate) fn file_fd(ctx: &mut StrataCtx, fd: u32) -> CallResult<(&mut Fs, Handle)> {
-    match ctx.fds.get(fd)? {
-        Descriptor::Fs(_) => {}
-        _ => return Err(Errno::Spipe.into()),
-    }
     let (fs, h, _) = fs_fd(ctx, fd)?;
     if h.borrow().kind() != FileType::File {
         return Err(Errno::Badf.into());
@@ -112,12 +107,8 @@ fn from_fdflags(f: FdFlags) -> u16 {
 pub(crate) fn fdstat(h: &Handle, preopen: bool) -> Fdstat {
     let o = h.borrow();
     let ft = wasi_filetype(o.kind());
-    if preopen || o.kind() == FileType::Dir {
-        // The fixed set wasmtime-wasi hands out for every directory, preopened
-        // or opened by path_open, whatever the access mode it was opened
-        // with: wasi-libc derives a new fd's rights from its directory's
-        // inheriting rights, so a directory opened O_RDONLY must still pass
-        // on FD_WRITE, or files created under it could not be written.
+    if preopen {
+        // The fixed set wasmtime-wasi hands out for a preopened directory.
         let base = rights::PATH_CREATE_DIRECTORY
             | rights::PATH_CREATE_FILE
             | rights::PATH_LINK_SOURCE
@@ -155,10 +146,28 @@ pub(crate) fn fdstat(h: &Handle, preopen: bool) -> Fdstat {
             rights_inheriting: inheriting,
         };
     }
-    let mut base = rights::ALL;
+    // Any other fd: every right its access mode allows, inherited alike. A
+    // directory opened by path_open is never writable in wasmtime-wasi (its
+    // descriptor flags say MUTATE_DIRECTORY, not WRITE), so it lacks FD_WRITE,
+    // and wasi-libc's openat masks a new fd's rights with it; it keeps no
+    // append or nonblock flag either.
     if o.kind() == FileType::Dir {
-        base &= !(rights::FD_SEEK | rights::FD_FILESTAT_SET_SIZE | rights::PATH_FILESTAT_SET_SIZE);
+        let mut base = rights::ALL
+            & !(rights::FD_SEEK
+                | rights::FD_FILESTAT_SET_SIZE
+                | rights::PATH_FILESTAT_SET_SIZE
+                | rights::FD_WRITE);
+        if !o.readable() {
+            base &= !(rights::FD_READ | rights::FD_READDIR);
+        }
+        return Fdstat {
+            filetype: ft,
+            flags: 0,
+            rights_base: base,
+            rights_inheriting: base,
+        };
     }
+    let mut base = rights::ALL;
     if !o.readable() {
         base &= !(rights::FD_READ | rights::FD_READDIR);
     }
@@ -173,68 +182,46 @@ pub(crate) fn fdstat(h: &Handle, preopen: bool) -> Fdstat {
     }
 }
 
-/// `fd_read` on an engine fd.
+/// Most bytes one `fd_pread` returns: wasmtime-wasi reads through a stream
+/// whose reads allocate at most 64 KiB (its `MAX_READ_SIZE_ALLOC`).
+const PREAD_MAX: u32 = 64 << 10;
+
+/// `fd_read` (`at` is `None`) or `fd_pread` on an engine fd, into the one
+/// buffer `iov`.
 pub(crate) fn read(
     ctx: &mut StrataCtx,
     mem: &mut GuestMemory<'_>,
     fd: u32,
-    iovs: u32,
-    n: u32,
-) -> CallResult<u32> {
+    iov: Iovec,
+    at: Option<u64>,
+) -> CallResult<usize> {
     let (fs, h) = file_fd(ctx, fd)?;
-    let iovs = mem.read_iovecs(iovs, n)?;
-    super::fd::scatter(mem, &iovs, |buf| fs.read(&h, buf).map_err(Into::into))
-}
-
-/// `fd_pread` on an engine fd.
-fn pread(
-    ctx: &mut StrataCtx,
-    mem: &mut GuestMemory<'_>,
-    fd: u32,
-    iovs: u32,
-    n: u32,
-    at: u64,
-) -> CallResult<u32> {
-    let (fs, h) = file_fd(ctx, fd)?;
-    let iovs = mem.read_iovecs(iovs, n)?;
-    let mut pos = at;
-    super::fd::scatter(mem, &iovs, |buf| {
-        let got = fs.pread(&h, buf, pos)?;
-        pos += got as u64;
-        Ok(got)
+    let buf = mem.slice_mut(iov.buf, iov.buf_len)?;
+    Ok(match at {
+        None => fs.read(&h, buf)?,
+        Some(at) => {
+            let n = buf.len().min(PREAD_MAX as usize);
+            fs.pread(&h, &mut buf[..n], at)?
+        }
     })
 }
 
-/// Gathers the `ciovec` array as slices of guest memory, charged to the budget.
-fn gather<'m>(mem: &'m mut GuestMemory<'_>, iovs: u32, n: u32) -> CallResult<Vec<&'m [u8]>> {
-    let iovs = mem.read_iovecs(iovs, n)?;
-    let mut total = 0u64;
-    for iov in &iovs {
-        mem.slice(iov.buf, iov.buf_len)?;
-        total += u64::from(iov.buf_len);
-    }
-    // A write's count is a u32; POSIX writes at most SSIZE_MAX, and so do we.
-    if total > u64::from(u32::MAX) {
-        return Err(Errno::Inval.into());
-    }
-    mem.charge(total)?;
-    let mem: &'m GuestMemory<'_> = mem;
-    iovs.iter()
-        .map(|iov| mem.slice(iov.buf, iov.buf_len))
-        .collect()
-}
-
-/// `fd_write` on an engine fd: all buffers in one write, so an append lands whole.
+/// `fd_write` (`at` is `None`) or `fd_pwrite` on an engine fd, from the one
+/// buffer `iov`; an append fd appends in both cases (Linux, and wasmtime-wasi).
 pub(crate) fn write(
     ctx: &mut StrataCtx,
     mem: &mut GuestMemory<'_>,
     fd: u32,
-    iovs: u32,
-    n: u32,
+    iov: Iovec,
+    at: Option<u64>,
 ) -> CallResult<u32> {
     let (fs, h) = file_fd(ctx, fd)?;
-    let parts = gather(mem, iovs, n)?;
-    Ok(fs.write(&h, &parts)? as u32)
+    let data = mem.slice(iov.buf, iov.buf_len)?;
+    let n = match at {
+        None => fs.write(&h, &[data])?,
+        Some(at) => fs.pwrite(&h, &[data], at)?,
+    };
+    Ok(n as u32)
 }
 
 /// `fd_seek` on an engine fd.
@@ -274,16 +261,18 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         MODULE,
         "fd_allocate",
         move |mut c: Caller<'_, T>, fd: i32, off: i64, len: i64| {
-            finish((|| {
-                let (fs, h) = file_fd(get(c.data_mut()), u(fd))?;
-                Ok(fs.allocate(&h, off as u64, len as u64)?)
-            })())
+            // wasmtime-wasi 48 answers ENOTSUP for every regular file (after
+            // EBADF for anything else), and leaves the file as it was.
+            let _ = (off, len);
+            finish(file_fd(get(c.data_mut()), u(fd)).and_then(|_| Err(Errno::Notsup.into())))
         },
     )?;
     for name in ["fd_datasync", "fd_sync"] {
         linker.func_wrap(MODULE, name, move |mut c: Caller<'_, T>, fd: i32| {
+            // Regular files only: a directory or stdio is EBADF (wasmtime-wasi's
+            // `get_file_fd`), though Linux would sync a directory.
             finish((|| {
-                let (fs, h, _) = fs_fd(get(c.data_mut()), u(fd))?;
+                let (fs, h) = file_fd(get(c.data_mut()), u(fd))?;
                 Ok(fs.sync(&h)?)
             })())
         })?;
@@ -294,7 +283,12 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         move |mut c: Caller<'_, T>, fd: i32, flags: i32| {
             finish((|| {
                 let bits = flags_within(flags, u32::from(fdflags::ALL))? as u16;
-                let (fs, h, _) = fs_fd(get(c.data_mut()), u(fd))?;
+                // Regular files only (EBADF otherwise), and only APPEND and
+                // NONBLOCK can change: a sync flag is EINVAL (wasmtime-wasi).
+                let (fs, h) = file_fd(get(c.data_mut()), u(fd))?;
+                if bits & (fdflags::SYNC | fdflags::DSYNC | fdflags::RSYNC) != 0 {
+                    return Err(Errno::Inval.into());
+                }
                 Ok(fs.set_flags(&h, to_fdflags(bits))?)
             })())
         },
@@ -345,6 +339,10 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         move |mut c: Caller<'_, T>, fd: i32, size: i64| {
             finish((|| {
                 let (fs, h) = file_fd(get(c.data_mut()), u(fd))?;
+                // A read-only mount is EPERM before the fd's own access mode.
+                if fs.config().read_only {
+                    return Err(Errno::Perm.into());
+                }
                 Ok(fs.set_len(&h, size as u64)?)
             })())
         },
@@ -356,30 +354,11 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
             finish((|| {
                 let (a, m) = set_times(atim as u64, mtim as u64, flags)?;
                 let (fs, h, _) = fs_fd(get(c.data_mut()), u(fd))?;
+                if fs.config().read_only {
+                    return Err(Errno::Perm.into());
+                }
                 Ok(fs.set_times(&h, a, m)?)
             })())
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_pread",
-        move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let got = pread(ctx, mem, u(fd), u(iovs), u(n), off as u64)?;
-                mem.write_u32(u(out), got)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_pwrite",
-        move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (fs, h) = file_fd(ctx, u(fd))?;
-                let parts = gather(mem, u(iovs), u(n))?;
-                let n = fs.pwrite(&h, &parts, off as u64)? as u32;
-                mem.write_u32(u(out), n)
-            }))
         },
     )?;
     linker.func_wrap(
@@ -434,6 +413,10 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "fd_tell",
         move |mut c: Caller<'_, T>, fd: i32, out: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
+                // A stream has no offset: ESPIPE (wasmtime-wasi's `get_seekable`).
+                if !matches!(ctx.fds.get(u(fd))?, Descriptor::Fs(_)) {
+                    return Err(Errno::Spipe.into());
+                }
                 let (_, h) = file_fd(ctx, u(fd))?;
                 let pos = h.borrow().offset();
                 mem.write_u64(u(out), pos)

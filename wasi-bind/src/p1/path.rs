@@ -27,7 +27,7 @@ fn follow(flags: i32) -> CallResult<bool> {
     Ok(flags_within(flags, lookupflags::ALL)? & lookupflags::SYMLINK_FOLLOW != 0)
 }
 
-/// Opens a path; the new fd gets the lowest free number.
+/// Opens a path; the new fd is numbered as wasmtime-wasi numbers it (see `FdTable`).
 #[allow(clippy::too_many_arguments)]
 fn open(
     ctx: &mut StrataCtx,
@@ -42,12 +42,29 @@ fn open(
     let o = flags_within(oflag_bits, u32::from(oflags::ALL))? as u16;
     let f = flags_within(fdflag_bits, u32::from(fdflags::ALL))? as u16;
     let (mount, base) = dir_fd(ctx, fd, Errno::Notdir)?;
+    // wasmtime-wasi 48's order of checks (its `open_at`): the sync flags are
+    // unsupported, DIRECTORY excludes CREAT/EXCL/TRUNC, and a read-only preopen
+    // refuses anything that could write before the path is looked at.
+    if f & (fdflags::SYNC | fdflags::DSYNC | fdflags::RSYNC) != 0 {
+        return Err(Errno::Notsup.into());
+    }
+    if o & oflags::DIRECTORY != 0 && o & (oflags::CREAT | oflags::EXCL | oflags::TRUNC) != 0 {
+        return Err(Errno::Inval.into());
+    }
+    // The access mode as wasmtime-wasi derives it: CREAT and TRUNC imply write,
+    // and an fd not opened for writing is opened for reading whatever its rights.
+    let write_right = rights_base & rights::FD_WRITE != 0;
+    let writes = o & (oflags::CREAT | oflags::TRUNC) != 0 || write_right;
+    let reads = rights_base & rights::FD_READ != 0 || !write_right;
+    if writes && read_only(ctx, mount) {
+        return Err(Errno::Perm.into());
+    }
     if ctx.fds.len() >= ctx.limits.max_fds as usize {
         return Err(Errno::Mfile.into());
     }
     let opts = OpenOptions {
-        read: rights_base & rights::FD_READ != 0,
-        write: rights_base & rights::FD_WRITE != 0,
+        read: reads,
+        write: writes,
         create: o & oflags::CREAT != 0,
         exclusive: o & oflags::EXCL != 0,
         truncate: o & oflags::TRUNC != 0,
@@ -71,14 +88,34 @@ fn open(
     }
 }
 
-/// The mounts of two directory fds, which must be the same filesystem (EXDEV).
-fn same_mount(ctx: &StrataCtx, a: u32, b: u32) -> CallResult<(usize, Handle, Handle)> {
-    let (ma, ha) = dir_fd(ctx, a, Errno::Badf)?;
-    let (mb, hb) = dir_fd(ctx, b, Errno::Badf)?;
-    if ma != mb {
+/// Whether mount `m` refuses every change (a preopen without write permission).
+fn read_only(ctx: &StrataCtx, m: usize) -> bool {
+    ctx.mounts[m].fs.config().read_only
+}
+
+/// EPERM when mount `m` is read-only: wasmtime-wasi checks a preopen's
+/// permissions before it resolves any path.
+fn writable(ctx: &StrataCtx, m: usize) -> CallResult<()> {
+    if read_only(ctx, m) {
+        return Err(Errno::Perm.into());
+    }
+    Ok(())
+}
+
+/// The checks of a two-directory call (link, rename), in wasmtime-wasi 48's
+/// order: either side read-only is EPERM (so two preopens with different
+/// permissions are EPERM), then for a link SYMLINK_FOLLOW is EINVAL. Only then
+/// are two mounts told apart: EXDEV.
+fn two_dirs(ctx: &StrataCtx, from: usize, to: usize, follow: bool) -> CallResult<()> {
+    writable(ctx, from)?;
+    writable(ctx, to)?;
+    if follow {
+        return Err(Errno::Inval.into());
+    }
+    if from != to {
         return Err(Errno::Xdev.into());
     }
-    Ok((ma, ha, hb))
+    Ok(())
 }
 
 pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wasmtime::Result<()> {
@@ -107,8 +144,9 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_create_directory",
         move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let path = mem.read_str(u(p), u(pl))?;
+                writable(ctx, m)?;
                 Ok(ctx.mounts[m].fs.mkdir(&base, &path, 0o755)?)
             }))
         },
@@ -119,8 +157,8 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         move |mut c: Caller<'_, T>, fd: i32, flags: i32, p: i32, pl: i32, out: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
                 let follow = follow(flags)?;
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let path = mem.read_str(u(p), u(pl))?;
                 let st = ctx.mounts[m].fs.stat_at(&base, &path, follow)?;
                 mem.write(u(out), &filestat(&st, m))
             }))
@@ -140,8 +178,9 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
             finish(with_memory(&mut c, get, |ctx, mem| {
                 let follow = follow(flags)?;
                 let (a, mt) = set_times(atim as u64, mtim as u64, fst)?;
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let path = mem.read_str(u(p), u(pl))?;
+                writable(ctx, m)?;
                 Ok(ctx.mounts[m].fs.set_times_at(&base, &path, follow, a, mt)?)
             }))
         },
@@ -159,10 +198,12 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
               npl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
                 let follow = follow(oflags)?;
+                let (m, from) = dir_fd(ctx, u(ofd), Errno::Badf)?;
+                let (mt, to) = dir_fd(ctx, u(nfd), Errno::Badf)?;
                 let old = mem.read_str(u(op), u(opl))?;
                 let new = mem.read_str(u(np), u(npl))?;
-                let (m, from, to) = same_mount(ctx, u(ofd), u(nfd))?;
-                Ok(ctx.mounts[m].fs.link(&from, &old, &to, &new, follow)?)
+                two_dirs(ctx, m, mt, follow)?;
+                Ok(ctx.mounts[m].fs.link(&from, &old, &to, &new, false)?)
             }))
         },
     )?;
@@ -171,9 +212,14 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_readlink",
         move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32, buf: i32, len: i32, out: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let path = mem.read_str(u(p), u(pl))?;
                 let target = ctx.mounts[m].fs.readlink(&base, &path)?;
+                // An absolute target is not shown (cap-std's `read_link`, which
+                // wasmtime-wasi uses: it would leak host paths): EPERM.
+                if target.starts_with('/') {
+                    return Err(Errno::Perm.into());
+                }
                 // Truncated to the buffer, like readlink(2).
                 let n = target.len().min(u(len) as usize);
                 mem.write_bytes(u(buf), &target.as_bytes()[..n])?;
@@ -186,8 +232,15 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_remove_directory",
         move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let path = mem.read_str(u(p), u(pl))?;
+                writable(ctx, m)?;
+                // wasmtime-wasi (cap-std) removes "dir/" as "." inside "dir":
+                // the directory is resolved, then the removal is EINVAL.
+                if path.ends_with('/') {
+                    ctx.mounts[m].fs.stat_at(&base, &path, true)?;
+                    return Err(Errno::Inval.into());
+                }
                 Ok(ctx.mounts[m].fs.rmdir(&base, &path)?)
             }))
         },
@@ -197,9 +250,11 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_rename",
         move |mut c: Caller<'_, T>, fd: i32, op: i32, opl: i32, nfd: i32, np: i32, npl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
+                let (m, from) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                let (mt, to) = dir_fd(ctx, u(nfd), Errno::Badf)?;
                 let old = mem.read_str(u(op), u(opl))?;
                 let new = mem.read_str(u(np), u(npl))?;
-                let (m, from, to) = same_mount(ctx, u(fd), u(nfd))?;
+                two_dirs(ctx, m, mt, false)?;
                 Ok(ctx.mounts[m].fs.rename(&from, &old, &to, &new)?)
             }))
         },
@@ -209,9 +264,15 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_symlink",
         move |mut c: Caller<'_, T>, op: i32, opl: i32, fd: i32, np: i32, npl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
+                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
                 let target = mem.read_str(u(op), u(opl))?;
                 let new = mem.read_str(u(np), u(npl))?;
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                writable(ctx, m)?;
+                // No symlink to an absolute path is made (cap-std's `symlink`,
+                // which wasmtime-wasi uses): EPERM, nothing created.
+                if target.starts_with('/') {
+                    return Err(Errno::Perm.into());
+                }
                 Ok(ctx.mounts[m].fs.symlink(&target, &base, &new)?)
             }))
         },
@@ -221,8 +282,11 @@ pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wa
         "path_unlink_file",
         move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
             finish(with_memory(&mut c, get, |ctx, mem| {
-                let path = mem.read_str(u(p), u(pl))?;
                 let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
+                // The one path wasmtime-wasi 48 copies without charging its
+                // hostcall fuel, so no ENOMEM here either.
+                let path = mem.read_str_uncharged(u(p), u(pl))?;
+                writable(ctx, m)?;
                 Ok(ctx.mounts[m].fs.unlink(&base, &path)?)
             }))
         },

@@ -42,7 +42,12 @@ const BODY: &str = r#"
   (func (export "badflags") (result i32)
     (call $sub (i32.const 0x100) (i64.const 1) (i32.const 0) (i32.const 1) (i64.const 0) (i32.const 2))
     (call $poll (i32.const 1)))
+  ;; a CPU-time clock is EINVAL, except alone and relative: wasmtime-wasi then
+  ;; just sleeps, whatever the clock
   (func (export "cputime") (result i32)
+    (call $sub (i32.const 0x100) (i64.const 1) (i32.const 0) (i32.const 2) (i64.const 0) (i32.const 1))
+    (call $poll (i32.const 1)))
+  (func (export "cputime_alone") (result i32)
     (call $sub (i32.const 0x100) (i64.const 1) (i32.const 0) (i32.const 2) (i64.const 0) (i32.const 0))
     (call $poll (i32.const 1)))
   ;; absolute realtime in the past: fires at once
@@ -104,6 +109,12 @@ fn bad_subscriptions() {
     assert_eq!(g.call("badtag").unwrap(), errno::INVAL);
     assert_eq!(g.call("badflags").unwrap(), errno::INVAL);
     assert_eq!(g.call("cputime").unwrap(), errno::INVAL);
+    assert_eq!(g.call("cputime_alone").unwrap(), errno::SUCCESS);
+    assert_eq!(
+        g.memory(0x410, 1),
+        [1],
+        "nbytes 1, as wasmtime-wasi's sleep reports"
+    );
 }
 
 #[test]
