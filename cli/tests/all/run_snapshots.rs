@@ -293,6 +293,10 @@ fn a_snapshot_over_the_quota_is_refused_before_the_run() {
     let o = e
         .run_demo(&["--from", "one", "--max-bytes", "10"], "y")
         .fails(1, "loading snapshot");
-    assert!(o.stderr.contains("too large"), "{o:#?}");
+    // The engine's quota charges memory, so it may refuse first ("no space").
+    assert!(
+        o.stderr.contains("too large") || o.stderr.contains("no space"),
+        "{o:#?}"
+    );
     assert!(o.stdout.is_empty(), "{o:#?}");
 }
