@@ -129,6 +129,8 @@ struct Plan {
     start: Option<(Hash, Manifest)>,
     /// The ref to save the result under.
     save_as: Option<String>,
+    /// The store's locks (see `store::RunLocks`).
+    locks: store::RunLocks,
 }
 
 pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
@@ -148,7 +150,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         usage!("--fork-threads must be at least 1");
     }
     let mut specs = mounts::parse(&a.dirs, &a.ro_dirs, &a.mem_dirs)?;
-    let plan = plan(&a, &mut specs)?;
+    let mut plan = plan(&a, &mut specs)?;
     let mut fss: Vec<(String, Fs)> = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let start = match (&plan.store, &plan.start) {
@@ -187,6 +189,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         b.preopen(guest, fs);
     }
     let ctx = b.inherit_stdio().build();
+    plan.locks.release_store();
     let (ctx, outcome) = guest::run(&pre, ctx)?;
     if let Outcome::Trap(trap) = &outcome {
         eprintln!("strata: {trap}");
@@ -198,6 +201,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         } else {
             let spec = &specs[target];
             let fs = ctx.fs(&spec.guest).context("the saved mount")?;
+            plan.locks.hold_store(opened)?;
             let h = save(
                 &mut saver,
                 opened,
@@ -207,10 +211,12 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
                 &plan,
                 &outcome,
             )?;
-            opened
-                .store
-                .set_ref(name, &h)
-                .with_context(|| format!("setting ref `{name}`"))?;
+            // --state read `latest` and sets it from that: compare-and-swap.
+            let expected = a
+                .state
+                .is_some()
+                .then(|| plan.start.as_ref().map(|(h, _)| h));
+            opened.set_ref(name, expected, &h)?;
             if a.save.is_some() {
                 eprintln!("strata: saved {} as `{name}` ({})", spec.guest, short(&h));
             }
@@ -266,6 +272,7 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
                 target: None,
                 start: None,
                 save_as: None,
+                locks: store::RunLocks::default(),
             });
         }
     };
@@ -280,6 +287,7 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;
+    let locks = store::RunLocks::take(&opened, a.state.is_some().then_some(STATE_REF))?;
     let save_as = match (&a.save, &a.state) {
         (Some(name), _) => Some(name.clone()),
         (None, Some(_)) => Some(STATE_REF.to_owned()),
@@ -302,6 +310,7 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
         target: Some(target),
         start,
         save_as,
+        locks,
     })
 }
 

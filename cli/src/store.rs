@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use strata_engine::Snapshot;
-use strata_snapshots::{Error as SnapError, Hash, Manifest, Saver, Store, read_manifest};
+use strata_snapshots::{
+    Error as SnapError, Hash, Manifest, RefLock, Saver, Store, StoreLock, read_manifest,
+};
 
 use crate::progress::{Bar, Unit};
 
@@ -61,10 +63,17 @@ pub(crate) struct Opened {
     pub(crate) dir: PathBuf,
 }
 
-/// Opens (creating it if needed) the store in `dir`.
+/// Opens (creating it if needed) the store in `dir`. Whenever it has to wait
+/// for a lock another process holds, it says so on stderr, naming the file.
 pub(crate) fn open_at(dir: &Path) -> Result<Opened> {
     let store =
         Store::open(dir).with_context(|| format!("opening the store `{}`", dir.display()))?;
+    store.on_lock_wait(|path| {
+        eprintln!(
+            "strata: waiting for the lock on `{}` (another process holds it)",
+            path.display()
+        );
+    });
     Ok(Opened {
         store,
         dir: dir.to_path_buf(),
@@ -72,6 +81,35 @@ pub(crate) fn open_at(dir: &Path) -> Result<Opened> {
 }
 
 impl Opened {
+    /// Holds the store lock shared until the result is dropped: every command
+    /// but `gc` does, a writer from before its first object until its ref is
+    /// set (README, "Sharing a store between processes").
+    pub(crate) fn hold(&self) -> Result<StoreLock> {
+        Ok(self.store.lock_shared()?)
+    }
+
+    /// Takes ref `name`'s read-modify-write lock (`run --state`): a second
+    /// run on the same state waits here, saying so, until the first is done.
+    pub(crate) fn lock_ref(&self, name: &str) -> Result<RefLock> {
+        Ok(self.store.lock_ref(name)?)
+    }
+
+    /// Points ref `name` at `h`. With `expected` (a read-modify-write, such as
+    /// `run --state`), only if the ref still holds what was read: a change by
+    /// another process is an error, never a silently lost update.
+    pub(crate) fn set_ref(
+        &self,
+        name: &str,
+        expected: Option<Option<&Hash>>,
+        h: &Hash,
+    ) -> Result<()> {
+        match expected {
+            None => self.store.set_ref(name, h),
+            Some(old) => self.store.compare_and_set_ref(name, old, h),
+        }
+        .with_context(|| format!("setting ref `{name}`"))
+    }
+
     /// The manifest hash `spec` names: a ref name, else a full hash, else a
     /// unique prefix (at least four hex digits) of a known snapshot's hash
     /// (see `manifests_with_prefix`).
@@ -143,9 +181,7 @@ impl Opened {
     /// `name` if given, else warns that gc would remove it; prints its hash.
     pub(crate) fn name_new(&self, h: &Hash, name: Option<&str>) -> Result<()> {
         if let Some(n) = name {
-            self.store
-                .set_ref(n, h)
-                .with_context(|| format!("setting ref `{n}`"))?;
+            self.set_ref(n, None, h)?;
         } else {
             eprintln!(
                 "strata: note: the snapshot has no name; `snapshot gc` removes it unless named (--name)"
@@ -196,4 +232,40 @@ pub(crate) fn label<'m>(m: &'m Manifest, key: &str) -> Option<&'m str> {
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
+}
+
+/// The locks a `run` with a store holds: with `--state`, ref `latest`'s
+/// read-modify-write lock for the whole run (a second run on the same state
+/// waits for it); and the store lock, shared, while it reads its starting
+/// snapshot and primes the save, and again from the final save until its ref
+/// is set, but not while the guest runs (a `gc` is not held up by a guest).
+#[derive(Debug, Default)]
+pub(crate) struct RunLocks {
+    _state: Option<RefLock>,
+    held: Option<StoreLock>,
+}
+
+impl RunLocks {
+    /// Takes ref `rmw`'s lock if given, then the store lock (always in that
+    /// order, so two runs cannot each hold what the other waits for).
+    pub(crate) fn take(opened: &Opened, rmw: Option<&str>) -> Result<RunLocks> {
+        let state = rmw.map(|name| opened.lock_ref(name)).transpose()?;
+        Ok(RunLocks {
+            _state: state,
+            held: Some(opened.hold()?),
+        })
+    }
+
+    /// Lets a `gc` go ahead while the guest runs.
+    pub(crate) fn release_store(&mut self) {
+        self.held = None;
+    }
+
+    /// Takes the store lock again, for the final save and its ref.
+    pub(crate) fn hold_store(&mut self, opened: &Opened) -> Result<()> {
+        if self.held.is_none() {
+            self.held = Some(opened.hold()?);
+        }
+        Ok(())
+    }
 }

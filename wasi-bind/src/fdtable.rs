@@ -50,8 +50,8 @@ impl Descriptor {
     /// The hook `poll_oneoff` calls for fd subscriptions, answering as
     /// wasmtime-wasi 48 does: a subscription of the wrong direction (reading
     /// stdout) or on a directory fails the whole call with EBADF; everything
-    /// else is ready at once (POSIX: regular files never block) with `nbytes`
-    /// 1. A regular file read at its end is flagged HANGUP: `at_end` says
+    /// else is ready at once (POSIX: regular files never block) with
+    /// `nbytes` set to 1. A regular file read at its end is flagged HANGUP: `at_end` says
     /// whether it is, for an engine file (the caller can stat it, this table
     /// cannot).
     pub(crate) fn readiness(&self, kind: u8, at_end: bool) -> Result<Readiness, Errno> {

@@ -134,6 +134,12 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;
+    // Every command but gc (which locks as it goes) holds the store lock
+    // shared: README, "Sharing a store between processes".
+    let _held = match a.command {
+        SnapshotCommand::Gc => None,
+        _ => Some(opened.hold()?),
+    };
     match a.command {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),

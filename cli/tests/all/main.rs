@@ -1,5 +1,6 @@
 //! End-to-end tests of the `strata` binary (one test binary; one file per area).
 
+mod concurrency;
 mod fork_bench;
 mod limits;
 mod run_demo;
