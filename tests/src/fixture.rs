@@ -26,6 +26,13 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+/// What the read-only second preopen ([`crate::guests::RO_GUEST_DIR`]) holds:
+/// `f` ("read only\n") and an empty directory `d`.
+pub fn populate_read_only(dir: &Path) -> io::Result<()> {
+    fs::write(dir.join("f"), "read only\n")?;
+    fs::create_dir(dir.join("d"))
+}
+
 /// Size of `data/big.bin`.
 pub const BIG_LEN: usize = 1 << 20;
 

@@ -6,6 +6,11 @@
 /// passed to every guest as `argv[1]`.
 pub const GUEST_DIR: &str = "/sandbox";
 
+/// Where guests with [`Guest::read_only_preopen`] find a second, read-only
+/// preopen (the next fd after [`GUEST_DIR`]'s), filled by
+/// [`crate::fixture::populate_read_only`].
+pub const RO_GUEST_DIR: &str = "/ro";
+
 /// One guest program and how to run it.
 #[derive(Debug, Clone, Copy)]
 pub struct Guest {
@@ -23,6 +28,13 @@ pub struct Guest {
     /// The exit status the guest must end with (134 for a trap, see
     /// [`crate::oracle::TRAP_EXIT_CODE`]).
     pub exit_code: i32,
+    /// The per-call copy budget: wasmtime's hostcall fuel
+    /// (`Store::set_hostcall_fuel`) and Strata's `copy_budget`, the same
+    /// number on both sides; `None` leaves both at their default.
+    pub fuel: Option<usize>,
+    /// Whether a second preopen, read-only, is mounted at [`RO_GUEST_DIR`]
+    /// (wasmtime-wasi: `FsPerms::ReadOnly`; Strata: a `read_only` filesystem).
+    pub read_only_preopen: bool,
 }
 
 impl Guest {
@@ -52,6 +64,8 @@ const DEFAULTS: Guest = Guest {
     env: &[],
     stdin: b"",
     exit_code: 0,
+    fuel: None,
+    read_only_preopen: false,
 };
 
 /// Every guest program, sorted by name.
@@ -92,6 +106,8 @@ pub const GUESTS: &[Guest] = &[
     guest!("hostile_write"),
     guest!("stdio_poll", stdin: b"line one\nline two\n"),
     guest!("wasi_bad_arg", args: &["whence"], exit_code: crate::oracle::TRAP_EXIT_CODE),
+    guest!("wasi_fuel", fuel: Some(1000)),
+    guest!("wasi_order", read_only_preopen: true),
     guest!("wasi_raw"),
     guest!("wasi_trap", exit_code: crate::oracle::TRAP_EXIT_CODE),
 ];

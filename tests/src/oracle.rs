@@ -206,6 +206,37 @@ pub fn run_wasmtime(
     env: &[(&str, &str)],
     stdin: &[u8],
 ) -> Outcome {
+    run_wasmtime_with(
+        wasm,
+        host_dir,
+        guest_dir,
+        args,
+        env,
+        stdin,
+        &Extra::default(),
+    )
+}
+
+/// What a run may add to the plain setup of [`run_wasmtime`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// The store's hostcall fuel (bytes a single call may copy from the
+    /// guest); `None` leaves wasmtime's default.
+    pub fuel: Option<usize>,
+    /// A host directory preopened read-only at [`crate::guests::RO_GUEST_DIR`].
+    pub read_only_dir: Option<&'a Path>,
+}
+
+/// [`run_wasmtime`] with the additions of `extra`.
+pub fn run_wasmtime_with(
+    wasm: &[u8],
+    host_dir: &Path,
+    guest_dir: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    extra: &Extra<'_>,
+) -> Outcome {
     let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
     let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
     let mut builder = WasiCtxBuilder::new();
@@ -219,12 +250,20 @@ pub fn run_wasmtime(
         .stderr(stderr.clone())
         .preopened_dir(host_dir, guest_dir, FsPerms::ReadWrite)
         .unwrap_or_else(|e| panic!("preopen {}: {e:#}", host_dir.display()));
+    if let Some(ro) = extra.read_only_dir {
+        builder
+            .preopened_dir(ro, crate::guests::RO_GUEST_DIR, FsPerms::ReadOnly)
+            .unwrap_or_else(|e| panic!("preopen {}: {e:#}", ro.display()));
+    }
     let ctx: WasiP1Ctx = builder.build_p1();
 
     let engine = engine();
     let mut linker: Linker<WasiP1Ctx> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx).expect("link preview1");
     let mut store = Store::new(engine, ctx);
+    if let Some(fuel) = extra.fuel {
+        store.set_hostcall_fuel(fuel);
+    }
     let instance = linker
         .instantiate(&mut store, &module(wasm))
         .expect("instantiate guest");
@@ -258,19 +297,29 @@ pub fn run_guest_wasmtime(guest: &Guest) -> Run {
     let root = tmp.path().join("root");
     std::fs::create_dir(&root).expect("create root");
     fixture::populate(&root).expect("populate fixture");
-    let outcome = run_wasmtime(
+    let ro = tmp.path().join("ro");
+    if guest.read_only_preopen {
+        std::fs::create_dir(&ro).expect("create read-only dir");
+        fixture::populate_read_only(&ro).expect("populate read-only dir");
+    }
+    let extra = Extra {
+        fuel: guest.fuel,
+        read_only_dir: guest.read_only_preopen.then_some(ro.as_path()),
+    };
+    let outcome = run_wasmtime_with(
         guest.wasm,
         &root,
         GUEST_DIR,
         &guest.argv(),
         guest.env,
         guest.stdin,
+        &extra,
     );
     let tree = tree::snapshot_dir(&root).expect("snapshot tree");
     let beside: Vec<_> = std::fs::read_dir(tmp.path())
         .expect("list temp dir")
         .map(|e| e.expect("entry").file_name())
-        .filter(|name| name != "root")
+        .filter(|name| name != "root" && name != "ro")
         .collect();
     assert!(
         beside.is_empty(),

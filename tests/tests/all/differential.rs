@@ -3,6 +3,7 @@
 //! the same and leaves the same tree; the guests of `strata::DELIBERATE` are
 //! held to Strata's own committed output instead.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use strata_tests::oracle::{self, diff_lines};
@@ -62,4 +63,62 @@ fn deliberate_differences_are_real() {
             d.guest
         );
     }
+}
+
+/// Every import of a linker, with its type: `(module, name)` to the
+/// function's parameter and result types.
+fn imports<T: 'static>(
+    linker: &wasmtime::Linker<T>,
+    store: &mut wasmtime::Store<T>,
+) -> BTreeMap<(String, String), String> {
+    let all: Vec<(String, String, wasmtime::Extern)> = linker
+        .iter(&mut *store)
+        .map(|(module, name, ext)| (module.to_owned(), name.to_owned(), ext))
+        .collect();
+    all.into_iter()
+        .map(|(module, name, ext)| {
+            let ty = match ext {
+                wasmtime::Extern::Func(f) => {
+                    let ty = f.ty(&*store);
+                    let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
+                    let results: Vec<String> = ty.results().map(|r| r.to_string()).collect();
+                    format!("({}) -> ({})", params.join(" "), results.join(" "))
+                }
+                other => format!("{other:?}"),
+            };
+            ((module, name), ty)
+        })
+        .collect()
+}
+
+/// Strata's linker offers exactly wasmtime-wasi 48's preview 1 imports: the
+/// same 46 functions with the same types, so a guest that links against one
+/// links against the other.
+#[test]
+fn linker_matches_wasmtime_wasi() {
+    let engine = oracle::engine();
+    let mut theirs: wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx> = wasmtime::Linker::new(engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut theirs, |cx| cx).expect("link wasmtime-wasi");
+    let mut their_store =
+        wasmtime::Store::new(engine, wasmtime_wasi::WasiCtxBuilder::new().build_p1());
+    let mut ours: wasmtime::Linker<strata_wasi::StrataCtx> = wasmtime::Linker::new(engine);
+    strata_wasi::add_to_linker(&mut ours, |c| c).expect("link strata");
+    let mut our_store = wasmtime::Store::new(engine, strata_wasi::StrataCtx::builder().build());
+    let (theirs, ours) = (
+        imports(&theirs, &mut their_store),
+        imports(&ours, &mut our_store),
+    );
+    assert_eq!(
+        theirs.len(),
+        46,
+        "wasmtime-wasi 48 has 46 preview 1 imports"
+    );
+    for (key, ty) in &theirs {
+        assert_eq!(ours.get(key), Some(ty), "{key:?}");
+    }
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "Strata registers imports wasmtime-wasi lacks"
+    );
 }
