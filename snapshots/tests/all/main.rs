@@ -2,6 +2,7 @@
 
 mod cat;
 mod checkout;
+mod checkout_safety;
 mod common;
 mod corruption;
 mod depth;
@@ -17,5 +18,6 @@ mod oci_prop;
 mod packs;
 mod progress;
 mod roundtrip;
+mod sparse_lower;
 mod store;
 mod transfer;
