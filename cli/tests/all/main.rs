@@ -1,6 +1,7 @@
 //! End-to-end tests of the `strata` binary (one test binary; one file per area).
 
 mod fork_bench;
+mod lower_defects;
 mod run_demo;
 mod run_snapshots;
 mod snapshot_cmds;
