@@ -181,13 +181,13 @@ impl Walk<'_> {
                     let (x, y) = (top.a.entries[top.i].clone(), top.b.entries[top.j].clone());
                     top.i += 1;
                     top.j += 1;
-                    if x.hash != y.hash || x.kind != y.kind {
-                        if let Some(frame) = self.entries(&x, &y)? {
-                            if stack.len() >= MAX_DEPTH {
-                                return Err(Error::TooLarge("tree deeper than the format allows"));
-                            }
-                            stack.push(frame);
+                    if (x.hash != y.hash || x.kind != y.kind)
+                        && let Some(frame) = self.entries(&x, &y)?
+                    {
+                        if stack.len() >= MAX_DEPTH {
+                            return Err(Error::TooLarge("tree deeper than the format allows"));
                         }
+                        stack.push(frame);
                     }
                 }
             }

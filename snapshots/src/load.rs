@@ -241,17 +241,15 @@ impl<'a> Loader<'a> {
                     let down = self.fs.open(parent, &e.name, &dir_opts)?;
                     self.fs.close(std::mem::replace(&mut cur, down));
                     stack.push(frame);
-                    if path.len().is_multiple_of(spacing) {
-                        if checkpoints.len() >= MAX_CHECKPOINTS {
-                            spacing *= 2;
-                            let (keep, drop): (Vec<_>, Vec<_>) = checkpoints
-                                .into_iter()
-                                .partition(|(d, _)| d.is_multiple_of(spacing));
-                            for (_, h) in drop {
-                                self.fs.close(h);
-                            }
-                            checkpoints = keep;
+                    if path.len().is_multiple_of(spacing) && checkpoints.len() >= MAX_CHECKPOINTS {
+                        spacing *= 2;
+                        let (keep, drop): (Vec<_>, Vec<_>) = checkpoints
+                            .into_iter()
+                            .partition(|(d, _)| d.is_multiple_of(spacing));
+                        for (_, h) in drop {
+                            self.fs.close(h);
                         }
+                        checkpoints = keep;
                     }
                     if path.len().is_multiple_of(spacing) {
                         let keep = self.fs.open(&cur, ".", &dir_opts)?;

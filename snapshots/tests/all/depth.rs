@@ -73,7 +73,7 @@ fn a_tree_30k_deep_saves_loads_and_diffs() {
     // was lost. The format held 2,048 levels; 30,000 also passes the point
     // (16,384) where the loader starts thinning its checkpoints.
     const DEPTH: usize = 30_000;
-    assert!(DEPTH < MAX_DEPTH);
+    const { assert!(DEPTH < MAX_DEPTH) };
     let mut fs = chain(DEPTH);
     let store = Store::with_backend(MemBackend::new());
     let mut saver = Saver::new();
