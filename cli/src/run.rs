@@ -178,11 +178,14 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
         return crate::fork_bench::run(&pre, &make, &snaps, n, a.fork_threads);
     }
 
-    // Only now that the guest is known to load: a failed start saves nothing.
+    // The starting tree is saved (see `prime`) only after the guest ran: a
+    // host file that cannot be read fails the save, naming it, not the run.
     let mut saver = Saver::new();
-    if let (Some(opened), Some(_), Some(t)) = (&plan.store, &plan.save_as, plan.target) {
-        prime(&mut saver, opened, &fss[t].1.snapshot(), &plan)?;
-    }
+    let start_snap = plan.target.map(|t| fss[t].1.snapshot());
+    let lowers: Vec<_> = fss
+        .iter()
+        .filter_map(|(_, fs)| fs.snapshot().lower().cloned())
+        .collect();
 
     let mut b = builder(&a, &env);
     for (guest, fs) in fss {
@@ -194,23 +197,41 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     if let Outcome::Trap(trap) = &outcome {
         eprintln!("strata: {trap}");
     }
+    let saved = save_result(&a, &specs, &mut plan, &mut saver, start_snap, &ctx, &outcome);
+    // Host entries the overlay left out (met by the guest or the save).
+    for l in &lowers {
+        for w in l.take_warnings() {
+            eprintln!("strata: warning: {w}");
+        }
+    }
+    saved?;
+    Ok(ExitCode::from(outcome.status()))
+}
+
+/// Saves the starting tree, then the guest's result, if the run saves.
+fn save_result(
+    a: &RunArgs,
+    specs: &[MountSpec],
+    plan: &mut Plan,
+    saver: &mut Saver,
+    start_snap: Option<Snapshot>,
+    ctx: &strata_wasi::StrataCtx,
+    outcome: &Outcome,
+) -> Result<()> {
     if let (Some(name), Some(target)) = (&plan.save_as, plan.target) {
         let opened = plan.store.as_ref().context("a save needs a store")?;
         if let Outcome::Trap(_) = outcome {
             eprintln!("strata: nothing saved after a trap (ref `{name}` unchanged)");
         } else {
+            // The store lock is held from the first object looked up until
+            // the ref is set (README, "Sharing a store between processes").
+            plan.locks.hold_store(opened)?;
+            if let Some(start) = &start_snap {
+                prime(saver, opened, start, plan)?;
+            }
             let spec = &specs[target];
             let fs = ctx.fs(&spec.guest).context("the saved mount")?;
-            plan.locks.hold_store(opened)?;
-            let h = save(
-                &mut saver,
-                opened,
-                &fs.snapshot(),
-                &a,
-                spec,
-                &plan,
-                &outcome,
-            )?;
+            let h = save(saver, opened, &fs.snapshot(), a, spec, plan, outcome)?;
             // --state read `latest` and sets it from that: compare-and-swap.
             let expected = a
                 .state
@@ -222,7 +243,7 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::from(outcome.status()))
+    Ok(())
 }
 
 /// The `--env KEY=VALUE` pairs.

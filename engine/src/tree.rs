@@ -94,6 +94,32 @@ impl Snapshot {
         self.view().read(ino, offset, buf)
     }
 
+    /// The first range `(start, end)` at or after `offset` of file `ino` that
+    /// may hold non-zero bytes, or `None` if the rest of the file reads as
+    /// zeros (see [`Lower::data_range`]): stored chunks of the upper layer,
+    /// and the data ranges of the lower object where its content is still
+    /// the lower's. A reader that reads only these ranges reads every
+    /// non-zero byte and skips the holes.
+    pub fn data_range(&self, ino: Ino, offset: u64) -> Result<Option<(u64, u64)>> {
+        use crate::inode::{Body, Inode};
+        use crate::overlay::Node;
+        let view = self.view();
+        match view.node(ino)? {
+            Node::Upper(Inode {
+                body: Body::File(f),
+                ..
+            }) => {
+                let lower = view.lower;
+                f.data_range(offset, &mut |off| match lower {
+                    Some(l) => l.data_range(ino, off),
+                    None => Ok(None),
+                })
+            }
+            Node::Upper(_) => Err(crate::error::Error::Invalid("not a regular file")),
+            Node::Lower(l) => l.data_range(ino, offset),
+        }
+    }
+
     /// The target of a symlink.
     pub fn readlink(&self, ino: Ino) -> Result<Arc<str>> {
         self.view().readlink(ino)

@@ -6,21 +6,35 @@
 //! worst a temporary sibling, removed on failure when possible). Files are
 //! not fsynced: the rename makes the tree appear whole to other processes,
 //! but after a power loss the newest data may be missing, as with `cp`.
+//!
+//! Temporaries carry their owner's pid and are locked while in use (see
+//! [`crate::stale`]): what a killed checkout leaves is removed by the next
+//! checkout into the same destination, and an old tree that a killed
+//! `overwrite` had moved aside but not yet replaced is put back first.
+//!
+//! Set-user-ID and set-group-ID bits are dropped unless asked for, as tar
+//! does when it does not restore owners: files belong to whoever checks
+//! out, so a snapshot's setuid file would otherwise run with the privileges
+//! of the caller (root's, for a root checkout) for anyone who runs it. The
+//! sticky bit is kept: it only narrows who may delete or rename entries.
 
-use std::fs::{self, File, FileTimes, Permissions};
+mod write;
+
+use std::fs;
 use std::io;
-use std::os::unix::fs::{FileExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::format::{self, FileObject, Kind, Meta};
 use crate::hash::Hash;
 use crate::load::read_manifest;
+use crate::oci::WHITEOUT_PREFIX;
 use crate::oci::plan::{Item, plan};
-use crate::oci::{OPAQUE_MARKER, WHITEOUT_PREFIX};
 use crate::progress::Progress;
+use crate::stale::{self, TempLock};
 use crate::store::Store;
+
+/// The set-user-ID and set-group-ID bits, dropped by default.
+const SETID_BITS: u32 = 0o6000;
 
 /// How to check out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +48,20 @@ pub struct CheckoutOptions {
     /// file `.wh.N` and a directory that lost all its old entries marked by
     /// an empty `.wh..wh..opq`, as in an OCI layer.
     pub changes_only: bool,
+    /// Keep set-user-ID and set-group-ID bits (dropped by default: see the
+    /// module documentation). Only for snapshots the caller trusts.
+    pub keep_setid: bool,
+}
+
+impl CheckoutOptions {
+    /// The permission bits written for stored bits `perm`.
+    fn mode(&self, perm: u32) -> u32 {
+        if self.keep_setid {
+            perm
+        } else {
+            perm & !SETID_BITS
+        }
+    }
 }
 
 /// What a checkout wrote.
@@ -133,6 +161,16 @@ pub fn checkout(
     opts: CheckoutOptions,
     progress: &dyn Progress,
 ) -> Result<CheckoutStats, CheckoutError> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| CheckoutError::BadDestination(dest.to_owned()))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    clean_stale(&parent, &name, dest)?;
     let state = inspect(dest)?;
     if matches!(state, Dest::Occupied { .. }) && !opts.overwrite {
         return Err(CheckoutError::DestinationExists(dest.to_owned()));
@@ -162,37 +200,53 @@ pub fn checkout(
             }
         }
     }
-    let name = dest
-        .file_name()
-        .ok_or_else(|| CheckoutError::BadDestination(dest.to_owned()))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = make_temp_dir(&parent, &name, "checkout")?;
-    let written = write_all(store, &tmp, &items, progress);
+    let (tmp, _lock) = make_temp_dir(&parent, &name, "checkout")?;
+    let written = write::write_all(store, &tmp, &items, opts, progress);
     let placed = written.and_then(|stats| place(&tmp, dest, &parent, &name, state).map(|_| stats));
     if placed.is_err() {
         // Best effort: the error being reported matters more than this one.
-        let _ = fs::remove_dir_all(&tmp);
+        let _ = stale::remove_tree(&tmp);
     }
     placed
 }
 
-/// Creates a new, uniquely named directory `.NAME.strata-WHAT-N` in `parent`.
-fn make_temp_dir(parent: &Path, name: &str, what: &str) -> Result<PathBuf, CheckoutError> {
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+/// The prefix of the temporaries of kind `what` for destination `name`.
+fn temp_prefix(name: &str, what: &str) -> String {
+    format!(".{name}.strata-{what}-")
+}
+
+/// Removes what killed checkouts into `parent/name` left behind. An old
+/// tree moved aside by a checkout killed before its replacement was renamed
+/// into place goes back to `dest` if nothing has taken that place since.
+fn clean_stale(parent: &Path, name: &str, dest: &Path) -> Result<(), CheckoutError> {
+    for (old, _lock) in
+        stale::find_stale(parent, &temp_prefix(name, "old")).map_err(io_at(parent))?
+    {
+        let aside = old.join("old");
+        if fs::symlink_metadata(&aside).is_ok() && inspect(dest)? == Dest::Absent {
+            fs::rename(&aside, dest).map_err(io_at(dest))?;
+        }
+        stale::remove(&old).map_err(io_at(&old))?;
+    }
+    stale::clean(parent, &temp_prefix(name, "checkout")).map_err(io_at(parent))?;
+    Ok(())
+}
+
+/// Creates a new, uniquely named directory `.NAME.strata-WHAT-PID-N` in
+/// `parent`, locked for this process.
+fn make_temp_dir(
+    parent: &Path,
+    name: &str,
+    what: &str,
+) -> Result<(PathBuf, TempLock), CheckoutError> {
+    let prefix = temp_prefix(name, what);
     for i in 0u32..1000 {
-        let p = parent.join(format!(
-            ".{name}.strata-{what}-{}-{nonce}-{i}",
-            std::process::id()
-        ));
+        let p = parent.join(stale::temp_name(&prefix, i));
         match fs::create_dir(&p) {
-            Ok(()) => return Ok(p),
+            Ok(()) => {
+                let lock = stale::lock_path(&p).map_err(io_at(&p))?;
+                return Ok((p, lock));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io_at(&p)(e)),
         }
@@ -217,7 +271,7 @@ fn place(
         Dest::Occupied { dir } => {
             // Move the old tree aside first so the new one appears at once;
             // put it back if that fails.
-            let old = make_temp_dir(parent, name, "old")?;
+            let (old, _lock) = make_temp_dir(parent, name, "old")?;
             let aside = old.join("old");
             fs::rename(dest, &aside).map_err(io_at(dest))?;
             if let Err(e) = fs::rename(tmp, dest) {
@@ -226,127 +280,11 @@ fn place(
                 return Err(io_at(dest)(e));
             }
             let removed = if dir {
-                fs::remove_dir_all(&old)
+                stale::remove_tree(&old)
             } else {
                 fs::remove_file(&aside).and_then(|_| fs::remove_dir(&old))
             };
             removed.map_err(io_at(&old))
         }
     }
-}
-
-fn time(ns: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_nanos(ns)
-}
-
-fn write_all(
-    store: &Store,
-    root: &Path,
-    items: &[Item],
-    progress: &dyn Progress,
-) -> Result<CheckoutStats, CheckoutError> {
-    let total = items
-        .iter()
-        .map(|i| match i {
-            Item::File { file, .. } => file.size,
-            _ => 0,
-        })
-        .sum();
-    progress.set_total(total);
-    let mut stats = CheckoutStats::default();
-    let at = |p: &str| {
-        if p.is_empty() {
-            root.to_owned()
-        } else {
-            root.join(p)
-        }
-    };
-    let mut dirs: Vec<(PathBuf, Meta)> = Vec::new();
-    for item in items {
-        match item {
-            Item::Dir { path, meta } => {
-                let p = at(path);
-                if !path.is_empty() {
-                    fs::create_dir(&p).map_err(io_at(&p))?;
-                }
-                dirs.push((p, *meta));
-                stats.dirs += 1;
-            }
-            Item::File { path, file } => {
-                let p = at(path);
-                write_file(store, &p, file)?;
-                stats.files += 1;
-                stats.bytes += file.size;
-                progress.advance(file.size);
-            }
-            Item::Symlink { path, link } => {
-                let p = at(path);
-                symlink(&link.target, &p).map_err(io_at(&p))?;
-                let ft = |ns: u64| {
-                    filetime::FileTime::from_unix_time(
-                        (ns / 1_000_000_000) as i64,
-                        (ns % 1_000_000_000) as u32,
-                    )
-                };
-                filetime::set_symlink_file_times(&p, ft(link.meta.atime), ft(link.meta.mtime))
-                    .map_err(io_at(&p))?;
-                stats.symlinks += 1;
-            }
-            Item::HardLink { path, target } => {
-                let p = at(path);
-                fs::hard_link(at(target), &p).map_err(io_at(&p))?;
-                stats.hard_links += 1;
-            }
-            Item::Whiteout { path } => {
-                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-                let p = at(dir).join(format!("{WHITEOUT_PREFIX}{name}"));
-                File::create_new(&p).map_err(io_at(&p))?;
-                stats.whiteouts += 1;
-            }
-            Item::Opaque { path } => {
-                let p = at(path).join(OPAQUE_MARKER);
-                File::create_new(&p).map_err(io_at(&p))?;
-                stats.whiteouts += 1;
-            }
-        }
-    }
-    // Deepest first, after every entry is in: creating entries changes a
-    // directory's mtime, and a read-only directory would refuse them.
-    for (p, meta) in dirs.iter().rev() {
-        fs::set_permissions(p, Permissions::from_mode(meta.perm)).map_err(io_at(p))?;
-        let dir = File::open(p).map_err(io_at(p))?;
-        let times = FileTimes::new()
-            .set_accessed(time(meta.atime))
-            .set_modified(time(meta.mtime));
-        dir.set_times(times).map_err(io_at(p))?;
-    }
-    Ok(stats)
-}
-
-/// Writes one file: its stored chunks at their offsets, then its size, so
-/// holes stay unwritten (sparse where the host filesystem allows).
-fn write_file(store: &Store, p: &Path, file: &FileObject) -> Result<(), CheckoutError> {
-    let f = File::create_new(p).map_err(io_at(p))?;
-    for (i, c) in file.chunks.iter().enumerate() {
-        let limit = file.chunks.get(i + 1).map_or(file.size, |n| n.offset);
-        let bytes = store.get(&c.hash, Kind::Chunk)?;
-        let data = format::decode_chunk(&bytes, c.hash)?.0;
-        if data.is_empty() || c.offset + data.len() as u64 > limit {
-            return Err(Error::Corrupted {
-                object: Kind::Chunk,
-                hash: c.hash,
-                what: "chunk empty or overlapping the next one or the end of the file",
-            }
-            .into());
-        }
-        f.write_all_at(data, c.offset).map_err(io_at(p))?;
-    }
-    f.set_len(file.size).map_err(io_at(p))?;
-    f.set_permissions(Permissions::from_mode(file.meta.perm))
-        .map_err(io_at(p))?;
-    let times = FileTimes::new()
-        .set_accessed(time(file.meta.atime))
-        .set_modified(time(file.meta.mtime));
-    f.set_times(times).map_err(io_at(p))?;
-    Ok(())
 }

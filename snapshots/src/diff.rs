@@ -81,13 +81,12 @@ pub fn diff(store: &Store, a: &Hash, b: &Hash) -> Result<Vec<Change>> {
         let mut w = Walk {
             store,
             path: String::new(),
-            depth: 0,
             out: &mut out,
         };
         if da.meta != db.meta {
             w.push("/".to_owned(), modified(false, true, false), EntryKind::Dir);
         }
-        w.dirs(&da, &db)?;
+        w.dirs(da, db)?;
     }
     if ma.links != mb.links {
         link_changes(store, &mb.root, &ma.links, &mb.links, &mut out)?;
@@ -115,11 +114,23 @@ pub(crate) fn tree_order(x: &str, y: &str) -> std::cmp::Ordering {
         .cmp(y.as_bytes().iter().map(key))
 }
 
+/// Two directories being compared, with the position reached in each.
+struct Frame {
+    a: DirObject,
+    b: DirObject,
+    i: usize,
+    j: usize,
+    /// Length of the walk's path before this directory's name was added.
+    outer: usize,
+}
+
+/// Compares two trees depth first with an explicit stack (one frame per
+/// level of differing directories, so any depth the engine can build is
+/// walked without recursion), reporting in tree order.
 struct Walk<'a> {
     store: &'a Store,
     /// Path of the directory being compared ("" for the root).
     path: String,
-    depth: usize,
     out: &'a mut Vec<Change>,
 }
 
@@ -132,51 +143,87 @@ impl Walk<'_> {
         format!("{}/{name}", self.path)
     }
 
-    /// Compares two directories' entries, recursing into differing directories.
-    fn dirs(&mut self, a: &DirObject, b: &DirObject) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(Error::TooLarge("tree deeper than the format allows"));
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < a.entries.len() || j < b.entries.len() {
-            let order = match (a.entries.get(i), b.entries.get(j)) {
+    /// Compares two directories' entries and everything below the ones
+    /// that differ.
+    fn dirs(&mut self, a: DirObject, b: DirObject) -> Result<()> {
+        let mut stack = vec![Frame {
+            a,
+            b,
+            i: 0,
+            j: 0,
+            outer: self.path.len(),
+        }];
+        while let Some(top) = stack.last_mut() {
+            let order = match (top.a.entries.get(top.i), top.b.entries.get(top.j)) {
+                (None, None) => {
+                    self.path.truncate(top.outer);
+                    stack.pop();
+                    continue;
+                }
                 (Some(x), Some(y)) => x.name.as_bytes().cmp(y.name.as_bytes()),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 _ => std::cmp::Ordering::Greater,
             };
             match order {
                 std::cmp::Ordering::Less => {
-                    let x = &a.entries[i];
-                    self.push(self.child(&x.name), ChangeKind::Removed, x.kind);
-                    i += 1;
+                    let x = &top.a.entries[top.i];
+                    let (path, kind) = (self.child(&x.name), x.kind);
+                    top.i += 1;
+                    self.push(path, ChangeKind::Removed, kind);
                 }
                 std::cmp::Ordering::Greater => {
-                    let y = &b.entries[j];
-                    self.push(self.child(&y.name), ChangeKind::Added, y.kind);
-                    j += 1;
+                    let y = &top.b.entries[top.j];
+                    let (path, kind) = (self.child(&y.name), y.kind);
+                    top.j += 1;
+                    self.push(path, ChangeKind::Added, kind);
                 }
                 std::cmp::Ordering::Equal => {
-                    let (x, y) = (&a.entries[i], &b.entries[j]);
-                    if x.hash != y.hash || x.kind != y.kind {
-                        self.entries(x, y)?;
+                    let (x, y) = (top.a.entries[top.i].clone(), top.b.entries[top.j].clone());
+                    top.i += 1;
+                    top.j += 1;
+                    if (x.hash != y.hash || x.kind != y.kind)
+                        && let Some(frame) = self.entries(&x, &y)?
+                    {
+                        if stack.len() >= MAX_DEPTH {
+                            return Err(Error::TooLarge("tree deeper than the format allows"));
+                        }
+                        stack.push(frame);
                     }
-                    i += 1;
-                    j += 1;
                 }
             }
         }
-        self.depth -= 1;
         Ok(())
     }
 
-    /// Compares two objects under the same name that differ.
-    fn entries(&mut self, x: &Entry, y: &Entry) -> Result<()> {
+    /// Compares two objects under the same name that differ; two
+    /// directories give the frame to compare their entries in (the walk's
+    /// path then names them).
+    fn entries(&mut self, x: &Entry, y: &Entry) -> Result<Option<Frame>> {
+        if y.kind == EntryKind::Dir && x.kind == EntryKind::Dir {
+            let da: DirObject = self.store.get_object(&x.hash)?;
+            let db: DirObject = self.store.get_object(&y.hash)?;
+            // The path grows in place: a chain of differing directories
+            // costs its length, not its length squared.
+            let outer = self.path.len();
+            self.path.push('/');
+            self.path.push_str(&y.name);
+            if da.meta != db.meta {
+                let path = self.path.clone();
+                self.push(path, modified(false, true, false), y.kind);
+            }
+            return Ok(Some(Frame {
+                a: da,
+                b: db,
+                i: 0,
+                j: 0,
+                outer,
+            }));
+        }
         let path = self.child(&y.name);
         if x.kind != y.kind {
             let meta = object_meta(self.store, x)? != object_meta(self.store, y)?;
             self.push(path, modified(true, meta, true), y.kind);
-            return Ok(());
+            return Ok(None);
         }
         match y.kind {
             EntryKind::File => {
@@ -185,26 +232,18 @@ impl Walk<'_> {
                 let content = fa.size != fb.size || fa.chunks != fb.chunks;
                 let meta = fa.meta != fb.meta || fa.nlink != fb.nlink;
                 self.push(path, modified(content, meta, false), y.kind);
+                Ok(None)
             }
             EntryKind::Symlink => {
                 let sa: SymlinkObject = self.store.get_object(&x.hash)?;
                 let sb: SymlinkObject = self.store.get_object(&y.hash)?;
                 let change = modified(sa.target != sb.target, sa.meta != sb.meta, false);
                 self.push(path, change, y.kind);
+                Ok(None)
             }
-            EntryKind::Dir => {
-                let da: DirObject = self.store.get_object(&x.hash)?;
-                let db: DirObject = self.store.get_object(&y.hash)?;
-                if da.meta != db.meta {
-                    self.push(path.clone(), modified(false, true, false), y.kind);
-                }
-                let outer = std::mem::replace(&mut self.path, path);
-                let r = self.dirs(&da, &db);
-                self.path = outer;
-                r?;
-            }
+            // Two directories are handled above.
+            EntryKind::Dir => Ok(None),
         }
-        Ok(())
     }
 }
 

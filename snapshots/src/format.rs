@@ -86,8 +86,12 @@ pub const MAX_LOWERS: usize = 64;
 pub const MAX_LINK_GROUPS: usize = 1 << 20;
 /// Most names of one file.
 pub const MAX_LINKS_PER_FILE: usize = 1 << 16;
-/// Deepest path in a hard-link group, and deepest tree loaded.
-pub const MAX_DEPTH: usize = 2048;
+/// Deepest path in a hard-link group, and deepest tree saved, loaded or
+/// compared: far past any tree the engine's inode quota lets a guest build
+/// (each level is an inode), so any tree a guest builds can be saved. Every
+/// walk over a tree is iterative and holds one small frame per level.
+/// (Up to 2,048 before; raising a decoding bound changes no encoding.)
+pub const MAX_DEPTH: usize = 1 << 24;
 
 /// The kind of a stored object (byte 6 of the header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -29,6 +29,7 @@ pub mod oci;
 mod pack;
 pub mod progress;
 mod save;
+pub mod stale;
 mod store;
 
 pub use cat::{MAX_CAT_LEN, cat, cat_to};

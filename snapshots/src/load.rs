@@ -1,6 +1,6 @@
 //! Loading a saved snapshot into a new upper-only engine filesystem.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use strata_engine::{Config, Fs, Handle, OpenOptions, SetTime, Snapshot};
 
@@ -71,8 +71,14 @@ struct Frame {
     held: usize,
 }
 
-/// Levels between the directory handles a load keeps open.
+/// Levels between the directory handles a load keeps open, at first.
 const CHECKPOINT: usize = 64;
+
+/// Most checkpoint handles held at once: past it, every other one is closed
+/// and the spacing doubles, so a tree of any depth loads within the default
+/// open-file limit, and climbing back one level re-walks at most `spacing`
+/// names.
+const MAX_CHECKPOINTS: usize = 256;
 
 struct Loader<'a> {
     store: &'a Store,
@@ -81,6 +87,10 @@ struct Loader<'a> {
     groups: Vec<Group>,
     /// Path (names from the root) → index into `groups`.
     by_path: HashMap<Vec<String>, usize>,
+    /// The last names of those paths: only an entry with one of them is
+    /// looked up in `by_path` (hashing a whole path at every entry would make
+    /// loading a deep tree quadratic).
+    link_names: HashSet<String>,
     inodes: u64,
     bytes: u64,
     held: usize,
@@ -110,12 +120,17 @@ impl<'a> Loader<'a> {
                 seen: 0,
             });
         }
+        let link_names = by_path
+            .keys()
+            .filter_map(|p: &Vec<String>| p.last().cloned())
+            .collect();
         Ok(Loader {
             store,
             manifest: hash,
             fs: Fs::new(config),
             groups,
             by_path,
+            link_names,
             inodes: 1,
             bytes: 0,
             held: 0,
@@ -163,6 +178,7 @@ impl<'a> Loader<'a> {
         // (depth, handle) of directories kept open: the root and every
         // CHECKPOINT-th level on the current path.
         let mut checkpoints = vec![(0usize, self.fs.open_root()?)];
+        let mut spacing = CHECKPOINT;
         while let Some(top) = stack.last_mut() {
             let Some(e) = top.dir.entries.get(top.next).cloned() else {
                 // Every entry is in: now the directory's own metadata, which
@@ -200,7 +216,11 @@ impl<'a> Loader<'a> {
             let parent = &cur;
             path.push(e.name.clone());
             self.count_inode()?;
-            let group = self.by_path.get(&path).copied();
+            let group = if self.link_names.contains(&e.name) {
+                self.by_path.get(&path).copied()
+            } else {
+                None
+            };
             if let Some(g) = group {
                 if e.kind == EntryKind::Dir {
                     return Err(self.manifest_corrupted("a hard-link path names a directory"));
@@ -221,7 +241,17 @@ impl<'a> Loader<'a> {
                     let down = self.fs.open(parent, &e.name, &dir_opts)?;
                     self.fs.close(std::mem::replace(&mut cur, down));
                     stack.push(frame);
-                    if path.len().is_multiple_of(CHECKPOINT) {
+                    if path.len().is_multiple_of(spacing) && checkpoints.len() >= MAX_CHECKPOINTS {
+                        spacing *= 2;
+                        let (keep, drop): (Vec<_>, Vec<_>) = checkpoints
+                            .into_iter()
+                            .partition(|(d, _)| d.is_multiple_of(spacing));
+                        for (_, h) in drop {
+                            self.fs.close(h);
+                        }
+                        checkpoints = keep;
+                    }
+                    if path.len().is_multiple_of(spacing) {
                         let keep = self.fs.open(&cur, ".", &dir_opts)?;
                         checkpoints.push((path.len(), keep));
                     }

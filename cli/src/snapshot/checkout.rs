@@ -10,19 +10,9 @@ use crate::store::{Opened, usage};
 
 /// Writes `spec` into `dest` (all or nothing: the library builds it beside
 /// `dest` and renames it into place).
-pub(super) fn run(
-    opened: &Opened,
-    spec: &str,
-    dest: &Path,
-    changes_only: bool,
-    force: bool,
-) -> Result<()> {
+pub(super) fn run(opened: &Opened, spec: &str, dest: &Path, opts: CheckoutOptions) -> Result<()> {
     let hash = opened.resolve(spec)?;
     let bar = Bar::new("checkout", Unit::Bytes);
-    let opts = CheckoutOptions {
-        overwrite: force,
-        changes_only,
-    };
     let s = match checkout(&opened.store, &hash, dest, opts, &bar) {
         Ok(s) => s,
         Err(CheckoutError::DestinationExists(_)) => {
@@ -37,7 +27,7 @@ pub(super) fn run(
         }
     };
     bar.finish();
-    let whiteouts = if changes_only {
+    let whiteouts = if opts.changes_only {
         format!(", {} whiteouts", s.whiteouts)
     } else {
         String::new()

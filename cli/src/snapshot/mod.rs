@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use strata_snapshots::checkout::CheckoutOptions;
 
 use crate::store;
 
@@ -66,6 +67,10 @@ enum SnapshotCommand {
         /// Replace DEST even if it is not empty (only once the new tree is complete).
         #[arg(long)]
         force: bool,
+        /// Keep set-user-ID and set-group-ID bits (dropped by default, as tar
+        /// does without owners: only for snapshots you trust).
+        #[arg(long)]
+        keep_setid: bool,
     },
     /// Write an OCI image-layer tar: the changes since the snapshot's parent
     /// (all of it if it has none), or the whole tree with --full.
@@ -150,7 +155,17 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
             dest,
             changes_only,
             force,
-        } => checkout::run(&opened, &snap, &dest, changes_only, force),
+            keep_setid,
+        } => checkout::run(
+            &opened,
+            &snap,
+            &dest,
+            CheckoutOptions {
+                overwrite: force,
+                changes_only,
+                keep_setid,
+            },
+        ),
         SnapshotCommand::Export { snap, full, output } => {
             layer::export_cmd(&opened, &snap, full, output.as_deref())
         }

@@ -4,6 +4,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use strata_snapshots::stale;
 
 use crate::store::usage;
 
@@ -28,8 +29,24 @@ pub(super) fn write_to<T>(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::NamedTempFile::new_in(dir)
+    // Named `.NAME.strata-tmp-PID-…` and locked while written, so that
+    // what a killed run left is removed by the next one (never a live one's).
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let prefix = format!(".{name}.strata-tmp-");
+    stale::clean(dir, &prefix)
+        .with_context(|| format!("removing stale temporary files in `{}`", dir.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&stale::owned_prefix(&prefix))
+        .tempfile_in(dir)
         .with_context(|| format!("creating a file in `{}`", dir.display()))?;
+    let _lock = stale::lock_file(
+        tmp.as_file()
+            .try_clone()
+            .with_context(|| format!("locking a file in `{}`", dir.display()))?,
+    )
+    .with_context(|| format!("locking a file in `{}`", dir.display()))?;
     let mut w = BufWriter::new(tmp);
     let r = write(&mut w)?;
     let tmp = w

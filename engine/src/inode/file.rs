@@ -195,6 +195,45 @@ impl FileData {
         self.chunks.charge()
     }
 
+    /// The first range at or after `offset` that may hold non-zero bytes:
+    /// stored chunks (a run of adjacent ones at once) and, below `base_len`,
+    /// what `lower_range` says the lower object holds; `None` if the rest
+    /// reads as zeros. Ranges may include zeros, never leave out data.
+    pub(crate) fn data_range(
+        &self,
+        offset: u64,
+        lower_range: &mut dyn FnMut(u64) -> Result<Option<(u64, u64)>>,
+    ) -> Result<Option<(u64, u64)>> {
+        if offset >= self.size {
+            return Ok(None);
+        }
+        let stored = self.chunks.next_from(offset / CHUNK).map(|(first, _)| {
+            let mut last = first;
+            while let Some((i, _)) = self.chunks.next_from(last + 1) {
+                if i != last + 1 {
+                    break;
+                }
+                last = i;
+            }
+            (first * CHUNK, (last + 1) * CHUNK)
+        });
+        let below = if offset < self.base_len {
+            lower_range(offset)?
+                .filter(|(s, _)| *s < self.base_len)
+                .map(|(s, e)| (s, e.min(self.base_len)))
+        } else {
+            None
+        };
+        // The earlier of the two; data of the other starts no sooner.
+        let first = match (stored, below) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        Ok(first
+            .map(|(s, e)| (s.max(offset), e.min(self.size)))
+            .filter(|(s, e)| s < e))
+    }
+
     /// Reads at `offset` into `buf`; returns the number of bytes read (short only
     /// at end of file).
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8], lower: LowerRead<'_>) -> Result<usize> {

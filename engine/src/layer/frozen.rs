@@ -79,6 +79,10 @@ impl Lower for FrozenLower {
         self.snap.view().read(ino, offset, buf)
     }
 
+    fn data_range(&self, ino: Ino, offset: u64) -> Result<Option<(u64, u64)>> {
+        self.snap.data_range(ino, offset)
+    }
+
     fn readlink(&self, ino: Ino) -> Result<Arc<str>> {
         self.snap.view().readlink(ino)
     }

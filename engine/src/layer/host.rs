@@ -86,6 +86,11 @@ struct Cache {
 /// every filesystem forked over this layer.
 pub struct HostLower {
     root: Dir,
+    /// The host path the layer was opened at, for error messages only
+    /// (every access goes through `root`).
+    root_path: PathBuf,
+    /// Entries the engine cannot represent, one line each, not yet taken.
+    warnings: Mutex<Vec<String>>,
     cache: RwLock<Cache>,
     files: Mutex<Vec<(Ino, Arc<cap_std::fs::File>)>>,
     /// Bytes of small-file contents cached so far (see [`CONTENT_BUDGET`]).
@@ -98,10 +103,15 @@ impl fmt::Debug for HostLower {
     }
 }
 
-fn io_err(e: io::Error) -> Error {
+/// A host error as the engine's: a vanished object is `NotFound` (the
+/// guest sees ENOENT), anything else names the operation and the host path.
+fn io_err(op: &str, path: &std::path::Path, e: io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::NotFound => Error::NotFound,
-        _ => Error::Lower(e),
+        kind => Error::Lower(io::Error::new(
+            kind,
+            format!("{op} {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -144,8 +154,9 @@ impl HostLower {
     /// Opens `path` (a host directory) as a lower layer.
     pub fn open(path: impl Into<PathBuf>) -> Result<HostLower> {
         let path = path.into();
-        let root = Dir::open_ambient_dir(&path, ambient_authority()).map_err(io_err)?;
-        let meta = root.dir_metadata().map_err(io_err)?;
+        let root = Dir::open_ambient_dir(&path, ambient_authority())
+            .map_err(|e| io_err("open directory", &path, e))?;
+        let meta = root.dir_metadata().map_err(|e| io_err("stat", &path, e))?;
         let stat = stat_of(&meta, FileType::Dir);
         let root_ino = Ino(LOWER_INO_BASE);
         let mut cache = Cache::default();
@@ -162,6 +173,8 @@ impl HostLower {
         );
         Ok(HostLower {
             root,
+            root_path: path,
+            warnings: Mutex::new(Vec::new()),
             cache: RwLock::new(cache),
             files: Mutex::new(Vec::new()),
             cached_bytes: std::sync::atomic::AtomicU64::new(0),
@@ -205,7 +218,9 @@ impl HostLower {
             return Err(Error::IsDir);
         }
         let path = self.path_of(&node)?;
-        let file = Arc::new(open_noatime(&self.root, &path).map_err(io_err)?);
+        let file = Arc::new(
+            open_noatime(&self.root, &path).map_err(|e| io_err("open", &self.host(&path), e))?,
+        );
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         files.insert(0, (ino, file.clone()));
         files.truncate(OPEN_FILES);
@@ -235,9 +250,35 @@ impl HostLower {
         loop {
             match file.read_at(buf, offset) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r.map_err(Error::Lower),
+                Err(e) => return Err(self.host_err(&*self.node(ino)?, "read", e)),
+                Ok(n) => return Ok(n),
             }
         }
+    }
+
+    /// The host path of `rel` (a path under the root), for messages.
+    fn host(&self, rel: &std::path::Path) -> PathBuf {
+        self.root_path.join(rel.strip_prefix(".").unwrap_or(rel))
+    }
+
+    /// Host error `e` of operation `op` on `node`, naming its host path.
+    fn host_err(&self, node: &Node, op: &str, e: io::Error) -> Error {
+        let path = self
+            .path_of(node)
+            .map_or_else(|_| self.root_path.clone(), |p| self.host(&p));
+        io_err(op, &path, e)
+    }
+
+    /// Records that the entry at `rel` is left out of the tree, and why.
+    fn skip(&self, rel: &std::path::Path, why: &str) {
+        let line = format!(
+            "{}: {why}: not visible to the guest, not saved",
+            self.host(rel).display()
+        );
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
 }
 
@@ -261,7 +302,10 @@ impl Lower for HostLower {
         let parent = self.node(dir)?;
         let mut path = self.path_of(&parent)?;
         path.push(name.as_str());
-        let meta = self.root.symlink_metadata(&path).map_err(io_err)?;
+        let meta = self
+            .root
+            .symlink_metadata(&path)
+            .map_err(|e| io_err("stat", &self.host(&path), e))?;
         let stat = stat_of(&meta, kind);
         let host_id = (meta.dev(), meta.ino());
 
@@ -318,40 +362,62 @@ impl Lower for HostLower {
         // Listing through a descriptor opened with O_NOATIME leaves the
         // directory's access time alone (see `open_noatime`); rustix reads
         // entries from that very descriptor (cap-std would reopen ".").
-        let fd =
-            std::os::fd::OwnedFd::from(open_noatime(&self.root, &path).map_err(io_err)?.into_std());
-        let mut dir = rustix::fs::Dir::new(fd).map_err(|e| io_err(e.into()))?;
+        let host = self.host(&path);
+        let fd = std::os::fd::OwnedFd::from(
+            open_noatime(&self.root, &path)
+                .map_err(|e| io_err("open directory", &host, e))?
+                .into_std(),
+        );
+        let mut dir =
+            rustix::fs::Dir::new(fd).map_err(|e| io_err("list directory", &host, e.into()))?;
         while let Some(entry) = dir.read() {
-            let entry = entry.map_err(|e| io_err(e.into()))?;
+            let entry = entry.map_err(|e| io_err("list directory", &host, e.into()))?;
             let raw = entry.file_name().to_bytes();
             if raw == b"." || raw == b".." {
                 continue;
             }
-            // Names that are not UTF-8 cannot be expressed through WASI; names the
-            // engine could not hold cannot be reached either. Both are skipped.
-            let Some(name) = std::str::from_utf8(raw)
-                .ok()
-                .and_then(|s| Name::new(s).ok())
-            else {
-                continue;
+            // Names that are not UTF-8 cannot be expressed through WASI (nor
+            // in the snapshot format); names the engine could not hold cannot
+            // be reached either. Both are left out, and reported.
+            let name = match std::str::from_utf8(raw) {
+                Err(_) => {
+                    let shown = String::from_utf8_lossy(raw);
+                    self.skip(&path.join(&*shown), "name is not UTF-8");
+                    continue;
+                }
+                Ok(s) => match Name::new(s) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        self.skip(&path.join(s), "name the engine cannot hold");
+                        continue;
+                    }
+                },
             };
             let kind = match entry.file_type() {
-                rustix::fs::FileType::Directory => Some(FileType::Dir),
-                rustix::fs::FileType::RegularFile => Some(FileType::File),
-                rustix::fs::FileType::Symlink => Some(FileType::Symlink),
+                rustix::fs::FileType::Directory => Ok(FileType::Dir),
+                rustix::fs::FileType::RegularFile => Ok(FileType::File),
+                rustix::fs::FileType::Symlink => Ok(FileType::Symlink),
                 // File systems that do not fill in d_type: ask (lstat leaves atime alone).
-                rustix::fs::FileType::Unknown => self
-                    .root
-                    .symlink_metadata(path.join(name.as_str()))
-                    .ok()
-                    .and_then(|m| kind_of(m.file_type())),
-                // Devices, sockets and fifos have no meaning inside the sandbox.
-                _ => None,
+                rustix::fs::FileType::Unknown => {
+                    let p = path.join(name.as_str());
+                    match self.root.symlink_metadata(&p) {
+                        Ok(m) => kind_of(m.file_type()).ok_or("a FIFO, socket or device"),
+                        // Gone since the listing: as if never listed.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(io_err("stat", &self.host(&p), e)),
+                    }
+                }
+                rustix::fs::FileType::Fifo => Err("a FIFO"),
+                rustix::fs::FileType::Socket => Err("a socket"),
+                rustix::fs::FileType::CharacterDevice => Err("a character device"),
+                rustix::fs::FileType::BlockDevice => Err("a block device"),
             };
-            let Some(kind) = kind else {
-                continue;
-            };
-            list.push(LowerEntry { name, kind });
+            match kind {
+                Ok(kind) => list.push(LowerEntry { name, kind }),
+                // No WASI guest can open one to any effect, and the format has
+                // no entry kind for them.
+                Err(what) => self.skip(&path.join(name.as_str()), what),
+            }
         }
         list.sort_by(|a, b| a.name.cmp(&b.name));
         let list: Arc<[LowerEntry]> = list.into();
@@ -395,6 +461,39 @@ impl Lower for HostLower {
         self.read_host(ino, offset, buf)
     }
 
+    fn data_range(&self, ino: Ino, offset: u64) -> Result<Option<(u64, u64)>> {
+        use rustix::fs::{SeekFrom, seek};
+        let node = self.node(ino)?;
+        let size = node.stat.size;
+        if node.stat.kind != FileType::File || offset >= size {
+            return Ok(None);
+        }
+        if size <= SMALL_FILE {
+            return Ok(Some((offset, size)));
+        }
+        let file = self.open_file(ino)?;
+        // SEEK_DATA and SEEK_HOLE (lseek(2)): the offset they move is never
+        // used, every read is positioned (pread).
+        let start = match seek(&*file, SeekFrom::Data(offset)) {
+            Ok(s) => s,
+            // ENXIO: only a hole from `offset` to the end.
+            Err(rustix::io::Errno::NXIO) => return Ok(None),
+            // A filesystem that cannot tell: all of the rest may be data.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::OPNOTSUPP) => {
+                return Ok(Some((offset, size)));
+            }
+            Err(e) => return Err(self.host_err(&node, "seek to data in", e.into())),
+        };
+        if start >= size {
+            return Ok(None);
+        }
+        let end = match seek(&*file, SeekFrom::Hole(start)) {
+            Ok(e) => e.min(size),
+            Err(e) => return Err(self.host_err(&node, "seek to a hole in", e.into())),
+        };
+        Ok(Some((start, end.max(start + 1).min(size))))
+    }
+
     fn readlink(&self, ino: Ino) -> Result<Arc<str>> {
         let node = self.node(ino)?;
         if node.stat.kind != FileType::Symlink {
@@ -404,16 +503,32 @@ impl Lower for HostLower {
             return Ok(t.clone());
         }
         let path = self.path_of(&node)?;
-        let target = self.root.read_link_contents(&path).map_err(io_err)?;
+        let target = self
+            .root
+            .read_link_contents(&path)
+            .map_err(|e| io_err("read symlink", &self.host(&path), e))?;
         let target: Arc<str> = target
             .to_str()
-            .ok_or_else(|| Error::Lower(io::Error::other("symlink target is not UTF-8")))?
+            .ok_or_else(|| {
+                io_err(
+                    "read symlink",
+                    &self.host(&path),
+                    io::Error::new(io::ErrorKind::InvalidData, "target is not UTF-8"),
+                )
+            })?
             .into();
         Ok(node.target.get_or_init(|| target).clone())
     }
 
     fn parent(&self, dir: Ino) -> Result<Ino> {
         Ok(self.node(dir)?.parent)
+    }
+
+    /// One line per host entry the engine cannot represent (a name that is
+    /// not UTF-8 or not a valid name, a FIFO, socket or device), naming its
+    /// host path; found as directories are listed.
+    fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn first_free_ino(&self) -> u64 {

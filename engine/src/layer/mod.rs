@@ -60,6 +60,24 @@ pub trait Lower: Send + Sync + fmt::Debug {
     fn entries(&self, dir: Ino) -> Result<Arc<[LowerEntry]>>;
     /// Reads file data at `offset`; returns 0 at end of file.
     fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize>;
+    /// The first range `(start, end)` at or after `offset` of file `ino` that
+    /// may hold non-zero bytes, or `None` if every byte from `offset` to the
+    /// end of the file reads as zero. A range may include zeros, never leave
+    /// out data: a layer that cannot tell where its holes are (this default)
+    /// answers with the rest of the file. Lets a reader of a huge sparse file
+    /// skip its holes instead of reading them.
+    fn data_range(&self, ino: Ino, offset: u64) -> Result<Option<(u64, u64)>> {
+        let size = self.stat(ino)?.size;
+        Ok((offset < size).then_some((offset, size)))
+    }
+    /// Takes the warnings recorded since the last call: one line per object
+    /// of the layer that the engine cannot represent and leaves out of the
+    /// tree, naming it. Objects are met as directories are listed, so after
+    /// a listing of the whole tree (a save or fingerprint does one) the
+    /// lines name all of them. Nothing by default.
+    fn take_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The target of a symlink.
     fn readlink(&self, ino: Ino) -> Result<Arc<str>>;
     /// The directory containing directory `dir` (the root is its own parent).

@@ -459,62 +459,102 @@ fn hash_file(st: &mut State, cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<Hash> {
 }
 
 /// Reads a file, stores its non-zero chunks and returns their list.
+///
+/// Only the ranges the engine says may hold data are read
+/// ([`Snapshot::data_range`]: SEEK_DATA on a host file), widened to whole
+/// windows so that the chunks cut depend on the content alone: the holes of
+/// a huge sparse file cost nothing.
 fn read_file(cx: &mut Ctx<'_, '_>, ino: Ino) -> Result<FileParts> {
     let snap = cx.snap;
     let s = snap.stat(ino)?;
-    let block = CHUNK_SIZE as usize;
     let len = READ_BUF.min(usize::try_from(s.size).unwrap_or(READ_BUF));
     let mut buf = std::mem::take(&mut cx.read_buf);
     buf.resize(len, 0);
     let mut chunks = Vec::new();
-    let mut off = 0u64;
-    while off < s.size {
-        let want = (s.size - off).min(buf.len() as u64) as usize;
-        let mut got = 0;
-        while got < want {
-            let n = snap.read(ino, off + got as u64, &mut buf[got..want])?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
-        // A file that ended early reads as zeros up to its size.
-        buf[got..want].fill(0);
-        for (w, window) in buf[..want].chunks(SAVE_CHUNK).enumerate() {
-            // Each run of non-zero blocks in the window is one chunk; zero
-            // blocks are holes.
-            let mut run: Option<usize> = None;
-            let blocks = window.len().div_ceil(block);
-            for b in 0..=blocks {
-                let zero = b == blocks
-                    || all_zero(&window[b * block..((b + 1) * block).min(window.len())]);
-                match (zero, run) {
-                    (false, None) => run = Some(b),
-                    (true, Some(first)) => {
-                        run = None;
-                        if chunks.len() == MAX_FILE_CHUNKS {
-                            cx.read_buf = buf;
-                            return Err(Error::TooLarge(
-                                "file with more data than the format allows",
-                            ));
-                        }
-                        let data = &window[first * block..(b * block).min(window.len())];
-                        let hash = cx.batch.put_chunk(data)?;
-                        chunks.push(ChunkRef {
-                            offset: off + (w * SAVE_CHUNK + first * block) as u64,
-                            hash,
-                        });
-                    }
-                    _ => {}
-                }
-            }
-        }
-        off += want as u64;
-    }
+    let result = read_ranges(cx, ino, s.size, &mut buf, &mut chunks);
     cx.read_buf = buf;
+    result?;
     Ok(FileParts {
         size: s.size,
         meta: meta_of(&s),
         chunks: chunks.into(),
     })
+}
+
+/// Reads the data ranges of file `ino` (of `size` bytes) window by window
+/// through `buf`, appending a chunk for each run of non-zero blocks.
+fn read_ranges(
+    cx: &mut Ctx<'_, '_>,
+    ino: Ino,
+    size: u64,
+    buf: &mut [u8],
+    chunks: &mut Vec<ChunkRef>,
+) -> Result<()> {
+    let snap = cx.snap;
+    let window = SAVE_CHUNK as u64;
+    // Everything below `done` (a window boundary) has been read.
+    let mut done = 0u64;
+    while done < size {
+        let Some((start, end)) = snap.data_range(ino, done)? else {
+            break;
+        };
+        let mut pos = (start / window * window).max(done);
+        let mut end = end.div_ceil(window).saturating_mul(window).min(size);
+        if end <= pos {
+            // An answer that does not move on: read the rest rather than loop.
+            pos = done;
+            end = size;
+        }
+        while pos < end {
+            let want = (end - pos).min(buf.len() as u64) as usize;
+            let mut got = 0;
+            while got < want {
+                let n = snap.read(ino, pos + got as u64, &mut buf[got..want])?;
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            // A file that ended early reads as zeros up to its size.
+            buf[got..want].fill(0);
+            cut(cx, &buf[..want], pos, chunks)?;
+            pos += want as u64;
+        }
+        done = end;
+    }
+    Ok(())
+}
+
+/// Cuts `data` (file bytes from `off`, a window boundary) into windows, and
+/// stores each run of non-zero blocks inside a window as one chunk; zero
+/// blocks are holes.
+fn cut(cx: &mut Ctx<'_, '_>, data: &[u8], off: u64, chunks: &mut Vec<ChunkRef>) -> Result<()> {
+    let block = CHUNK_SIZE as usize;
+    for (w, window) in data.chunks(SAVE_CHUNK).enumerate() {
+        let mut run: Option<usize> = None;
+        let blocks = window.len().div_ceil(block);
+        for b in 0..=blocks {
+            let zero =
+                b == blocks || all_zero(&window[b * block..((b + 1) * block).min(window.len())]);
+            match (zero, run) {
+                (false, None) => run = Some(b),
+                (true, Some(first)) => {
+                    run = None;
+                    if chunks.len() == MAX_FILE_CHUNKS {
+                        return Err(Error::TooLarge(
+                            "file with more data than the format allows",
+                        ));
+                    }
+                    let piece = &window[first * block..(b * block).min(window.len())];
+                    let hash = cx.batch.put_chunk(piece)?;
+                    chunks.push(ChunkRef {
+                        offset: off + (w * SAVE_CHUNK + first * block) as u64,
+                        hash,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }

@@ -115,6 +115,8 @@ fn opts(overwrite: bool, changes_only: bool) -> CheckoutOptions {
     CheckoutOptions {
         overwrite,
         changes_only,
+        // These tests compare permissions exactly (the sample has a setuid file).
+        keep_setid: true,
     }
 }
 

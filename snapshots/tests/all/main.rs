@@ -2,6 +2,7 @@
 
 mod cat;
 mod checkout;
+mod checkout_safety;
 mod common;
 mod corruption;
 mod depth;
@@ -19,5 +20,6 @@ mod progress;
 mod roundtrip;
 mod sharing;
 mod sparse_pack;
+mod sparse_lower;
 mod store;
 mod transfer;

@@ -68,7 +68,18 @@ fn gnu_tar_extracts_an_exported_layer_like_checkout() {
         return;
     };
     let mine = tmp.path().join("by-checkout");
-    checkout(&store, &h, &mine, CheckoutOptions::default(), &NoProgress).unwrap();
+    // `tar -p` keeps set-ID bits: so does this checkout.
+    checkout(
+        &store,
+        &h,
+        &mine,
+        CheckoutOptions {
+            keep_setid: true,
+            ..CheckoutOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
     let strip_atime = |mut d: std::collections::BTreeMap<String, crate::common::Desc>| {
         // GNU tar does not restore access times.
         for x in d.values_mut() {
@@ -88,7 +99,17 @@ fn a_gnu_tar_posix_archive_imports_exactly() {
     let h = save(&store, &snap, &[]).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
-    checkout(&store, &h, &src, CheckoutOptions::default(), &NoProgress).unwrap();
+    checkout(
+        &store,
+        &h,
+        &src,
+        CheckoutOptions {
+            keep_setid: true,
+            ..CheckoutOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
     let before = host_dump(&src);
     let archive = tmp.path().join("gnu.tar");
     let Some(()) = gnu_tar(
