@@ -43,17 +43,25 @@ fn guest(stdin: &[u8], out: &OutputCapture, err: &OutputCapture) -> Guest {
     Guest::new(&module(BODY), ctx)
 }
 
+/// As wasmtime-wasi 48 does, one `fd_read`/`fd_write` moves only the first
+/// non-empty iovec's bytes (issue 11: the reference wins).
 #[test]
-fn stdin_bytes_scatter_then_eof() {
+fn stdin_bytes_fill_the_first_iovec_per_call_then_eof() {
     let (out, err) = (OutputCapture::new(64), OutputCapture::new(64));
     let mut g = guest(b"0123456789", &out, &err);
     assert_eq!(g.call("read").unwrap(), errno::SUCCESS);
-    assert_eq!(g.call("nread").unwrap(), 10);
+    assert_eq!(g.call("nread").unwrap(), 4);
     assert_eq!(g.memory(0x100, 4), b"0123");
-    assert_eq!(g.memory(0x200, 6), b"456789");
+    assert_eq!(g.memory(0x200, 6), [0; 6], "the second iovec is untouched");
     assert_eq!(g.call("gather_err").unwrap(), errno::SUCCESS);
-    assert_eq!(g.call("nread").unwrap(), 9);
-    assert_eq!(err.contents(), b"012345678");
+    assert_eq!(g.call("nread").unwrap(), 4);
+    assert_eq!(err.contents(), b"0123");
+    assert_eq!(g.call("read").unwrap(), errno::SUCCESS);
+    assert_eq!(g.call("nread").unwrap(), 4);
+    assert_eq!(g.memory(0x100, 4), b"4567");
+    assert_eq!(g.call("read").unwrap(), errno::SUCCESS);
+    assert_eq!(g.call("nread").unwrap(), 2);
+    assert_eq!(g.memory(0x100, 2), b"89");
     assert_eq!(g.call("read").unwrap(), errno::SUCCESS);
     assert_eq!(g.call("nread").unwrap(), 0, "end of file");
     assert!(out.contents().is_empty());
@@ -98,7 +106,9 @@ fn full_capture_gives_short_write_then_enospc() {
     let mut g = guest(b"abcdefghij", &out, &err);
     assert_eq!(g.call("read").unwrap(), errno::SUCCESS);
     assert_eq!(g.call("gather_err").unwrap(), errno::SUCCESS);
-    assert_eq!(g.call("nread").unwrap(), 6, "short write");
+    assert_eq!(g.call("nread").unwrap(), 4, "the first iovec");
+    assert_eq!(g.call("gather_err").unwrap(), errno::SUCCESS);
+    assert_eq!(g.call("nread").unwrap(), 2, "short write");
     assert_eq!(g.call("gather_err").unwrap(), 51, "ENOSPC");
-    assert_eq!(err.contents(), b"abcdef");
+    assert_eq!(err.contents(), b"abcdab");
 }
