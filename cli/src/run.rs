@@ -197,7 +197,9 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     if let Outcome::Trap(trap) = &outcome {
         eprintln!("strata: {trap}");
     }
-    let saved = save_result(&a, &specs, &mut plan, &mut saver, start_snap, &ctx, &outcome);
+    let saved = save_result(
+        &a, &specs, &mut plan, &mut saver, start_snap, &ctx, &outcome,
+    );
     // Host entries the overlay left out (met by the guest or the save).
     for l in &lowers {
         for w in l.take_warnings() {

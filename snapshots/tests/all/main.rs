@@ -19,7 +19,7 @@ mod packs;
 mod progress;
 mod roundtrip;
 mod sharing;
-mod sparse_pack;
 mod sparse_lower;
+mod sparse_pack;
 mod store;
 mod transfer;
