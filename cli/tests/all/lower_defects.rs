@@ -27,7 +27,7 @@ fn an_unreadable_lower_file_fails_the_save_by_name_after_the_guest_ran() {
     let e = Env::new();
     let secret = e.tree().join("etc/secret");
     std::fs::write(&secret, "x").unwrap();
-    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0)).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o0)).unwrap();
     let mut cmd = e.cmd();
     if is_root() {
         // Root reads anything: drop the capabilities that let it.
