@@ -22,7 +22,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use super::{CheckoutError, CheckoutOptions, CheckoutStats};
 use crate::error::Error;
 use crate::format::{self, FileObject, Kind, Meta};
-use crate::oci::plan::Item;
+use crate::oci::plan::{Item, file_bytes};
 use crate::oci::{OPAQUE_MARKER, WHITEOUT_PREFIX};
 use crate::progress::Progress;
 use crate::store::Store;
@@ -216,13 +216,7 @@ pub(super) fn write_all(
     opts: CheckoutOptions,
     progress: &dyn Progress,
 ) -> Result<CheckoutStats, CheckoutError> {
-    let total = items
-        .iter()
-        .map(|i| match i {
-            Item::File { file, .. } => file.size,
-            _ => 0,
-        })
-        .sum();
+    let total = file_bytes(items);
     progress.set_total(total);
     let root_fd =
         rustix::fs::open(root, dir_flags(), Mode::empty()).map_err(|e| CheckoutError::Io {

@@ -4,7 +4,7 @@ use std::io::{self, Read, Write};
 
 use tar::{Builder, EntryType};
 
-use super::plan::{Item, plan};
+use super::plan::{Item, file_bytes, plan};
 use super::tarfmt::{EntryHead, append};
 use super::{OPAQUE_MARKER, OciError, OciResult, WHITEOUT_PREFIX};
 use crate::error::Error;
@@ -45,13 +45,7 @@ pub fn export(
     progress: &dyn Progress,
 ) -> OciResult<ExportStats> {
     let items = plan(store, snap, base)?;
-    let total = items
-        .iter()
-        .map(|i| match i {
-            Item::File { file, .. } => file.size,
-            _ => 0,
-        })
-        .sum();
+    let total = file_bytes(&items);
     for item in &items {
         match item {
             Item::Dir { path, .. }

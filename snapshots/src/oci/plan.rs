@@ -27,6 +27,17 @@ pub(crate) enum Item {
     Opaque { path: String },
 }
 
+/// Bytes of file content in `items`: the total a progress bar counts to.
+pub(crate) fn file_bytes(items: &[Item]) -> u64 {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::File { file, .. } => file.size,
+            _ => 0,
+        })
+        .sum()
+}
+
 /// The items that write snapshot `snap`: all of it when `base` is `None`,
 /// otherwise only what differs from `base` (with the directories above each
 /// change, whiteouts for removed names and an opaque marker for a directory
