@@ -72,6 +72,10 @@ pub enum Error {
     /// The lower layer failed to read from the host (EIO).
     #[error("lower layer I/O error: {0}")]
     Lower(#[source] io::Error),
+    /// An operation found the state breaking one of the engine's own rules
+    /// (a bug, never the caller's doing); the operation changed nothing (EIO).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// Result alias for engine operations.

@@ -10,7 +10,7 @@ use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::cost;
 use crate::error::{Error, Result};
-use crate::inode::{Body, Dir, Entry, FileData, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
+use crate::inode::{Body, Dir, Entry, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
 use crate::layer::Lower;
 use crate::name::Name;
 use crate::ofd::Handle;
@@ -24,9 +24,13 @@ const UPPER_ROOT: Ino = Ino(1);
 /// A writable overlay filesystem.
 ///
 /// Every operation either applies completely or fails leaving the state as it
-/// was: operations check everything that can fail first, then apply changes
-/// that cannot fail. Copy-up, which may run before the check ends, is invisible
-/// (the merged view is the same before and after it).
+/// was. Namespace and metadata operations run inside [`Fs::atomic`]: they
+/// change a state whose previous value is kept (O(1) with persistent trees)
+/// and put back on any error, so a failed step, copy-ups and quota charges
+/// included, leaves no trace. Data operations (`pwrite`, `set_len`) cannot
+/// afford the copy of the chunk they modify that a kept previous state would
+/// force; they read and check everything first (lower data included) and
+/// change the state only in steps that cannot fail.
 pub struct Fs {
     pub(crate) tree: Tree,
     pub(crate) shared: Arc<Shared>,
@@ -92,15 +96,8 @@ impl Fs {
         if s.kind != FileType::Dir {
             return Err(Error::NotDir);
         }
-        let meta = Meta {
-            perm: s.perm,
-            nlink: s.nlink,
-            atime: s.atime,
-            mtime: s.mtime,
-            ctime: s.ctime,
-        };
         let inode = Inode {
-            meta,
+            meta: Meta::from(&s),
             body: Body::Dir(Dir::new(root, true)),
             generation: 0,
         };
@@ -268,39 +265,24 @@ impl Fs {
         t
     }
 
-    /// Makes sure `ino` has an upper-layer record, copying its metadata (never its
-    /// data) up from the lower layer if needed.
-    pub(crate) fn copy_up(&mut self, ino: Ino) -> Result<()> {
-        if self.tree.inodes.contains_key(&ino) {
-            return Ok(());
+    /// Runs `op` as one transaction: on error, the state is put back as it
+    /// was before `op` (charges to the shared total included) and the error
+    /// returned. O(1) to begin; while it runs, the first change to each node
+    /// of the state copies that node, as a snapshot would.
+    ///
+    /// Open-handle bookkeeping (`open`, `open_total`) is not part of the
+    /// state: `op` must change it only as its last, infallible step.
+    pub(crate) fn atomic<R>(&mut self, op: impl FnOnce(&mut Fs) -> Result<R>) -> Result<R> {
+        let before = self.tree.clone();
+        let result = op(self);
+        if result.is_err() {
+            if let Some(t) = &self.shared.config.total {
+                t.sub(self.tree.charge);
+                t.add(before.charge);
+            }
+            self.tree = before;
         }
-        let lower = self.shared.lower.clone().ok_or(Error::NotFound)?;
-        let s = lower.stat(ino)?;
-        let body = match s.kind {
-            FileType::File => Body::File(FileData::backed_by_lower(s.size)),
-            FileType::Dir => Body::Dir(Dir::new(lower.parent(ino)?, true)),
-            FileType::Symlink => Body::Symlink(lower.readlink(ino)?),
-        };
-        let meta = Meta {
-            perm: s.perm,
-            nlink: s.nlink,
-            atime: s.atime,
-            mtime: s.mtime,
-            ctime: s.ctime,
-        };
-        // Generation 0: the same object as the lower one, so handles opened on
-        // it before the copy-up stay valid.
-        let inode = Inode {
-            meta,
-            body,
-            generation: 0,
-        };
-        let charge = inode.charge();
-        self.reserve(1, charge)?;
-        self.tree.bytes += inode.content_bytes();
-        self.charge(charge);
-        self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
-        Ok(())
+        result
     }
 
     /// Fails with `NoSpace` unless `inodes` more inodes and `bytes` more
@@ -350,16 +332,14 @@ impl Fs {
     /// entry) only changes its target.
     ///
     /// # Preconditions
-    /// `dir` is an upper directory and `reserve` covered `cost::entry(name)`.
-    pub(crate) fn put_entry(&mut self, dir: Ino, name: Name, entry: Entry) {
+    /// `reserve` covered `cost::entry(name)`.
+    pub(crate) fn put_entry(&mut self, dir: Ino, name: Name, entry: Entry) -> Result<()> {
         let len = name.as_str().len();
-        let added = self
-            .inode_mut(dir)
-            .dir_mut()
-            .is_some_and(|d| d.entries.insert(name, entry).is_none());
+        let added = self.dir_mut(dir)?.entries.insert(name, entry).is_none();
         if added {
             self.charge(cost::entry(len));
         }
+        Ok(())
     }
 
     /// Whether upper directory `dir` has an entry (node or whiteout) `name`.
@@ -372,25 +352,30 @@ impl Fs {
     }
 
     /// Removes `name` from upper directory `dir`, releasing its charge.
-    pub(crate) fn remove_name(&mut self, dir: Ino, name: &Name) {
-        let removed = self
-            .inode_mut(dir)
-            .dir_mut()
-            .is_some_and(|d| d.entries.remove(name).is_some());
+    pub(crate) fn remove_name(&mut self, dir: Ino, name: &Name) -> Result<()> {
+        let removed = self.dir_mut(dir)?.entries.remove(name).is_some();
         if removed {
             self.release(cost::entry(name.as_str().len()));
         }
+        Ok(())
     }
 
-    /// Mutable access to an upper inode.
-    ///
-    /// # Preconditions
-    /// `ino` is in the inode table (call `copy_up` first).
-    pub(crate) fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
+    /// Mutable access to an upper inode; `Internal` if `ino` has no upper
+    /// record (a caller that forgot `copy_up`).
+    pub(crate) fn inode_mut(&mut self, ino: Ino) -> Result<&mut Inode> {
         match self.tree.inodes.get_mut(&ino) {
-            Some(r) => r.make_mut(),
-            None => unreachable!("inode_mut on {ino:?} without copy_up"),
+            Some(r) => Ok(r.make_mut()),
+            None => Err(Error::Internal(
+                "change to an inode without an upper record",
+            )),
         }
+    }
+
+    /// Mutable access to upper directory `dir`; `Internal` if it is none.
+    fn dir_mut(&mut self, dir: Ino) -> Result<&mut Dir> {
+        self.inode_mut(dir)?
+            .dir_mut()
+            .ok_or(Error::Internal("directory change on a non-directory"))
     }
 
     /// Allocates an inode number and inserts `inode` under it.
@@ -407,19 +392,17 @@ impl Fs {
     }
 
     /// Marks directory `dir` modified (mtime and ctime).
-    pub(crate) fn touch_dir(&mut self, dir: Ino, now: Timestamp) {
-        let m = &mut self.inode_mut(dir).meta;
+    pub(crate) fn touch_dir(&mut self, dir: Ino, now: Timestamp) -> Result<()> {
+        let m = &mut self.inode_mut(dir)?.meta;
         m.mtime = now;
         m.ctime = now;
+        Ok(())
     }
 
     /// Drops one link to `ino` (already removed from its directory); frees the
     /// inode when no link and no open handle remain.
-    ///
-    /// # Preconditions
-    /// `ino` is in the inode table.
-    pub(crate) fn drop_link(&mut self, ino: Ino, now: Timestamp) {
-        let inode = self.inode_mut(ino);
+    pub(crate) fn drop_link(&mut self, ino: Ino, now: Timestamp) -> Result<()> {
+        let inode = self.inode_mut(ino)?;
         let is_dir = inode.kind() == FileType::Dir;
         inode.meta.nlink = if is_dir {
             0
@@ -434,6 +417,7 @@ impl Fs {
                 self.free(ino);
             }
         }
+        Ok(())
     }
 
     pub(crate) fn free(&mut self, ino: Ino) {

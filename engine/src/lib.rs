@@ -22,6 +22,7 @@
 mod budget;
 mod clock;
 mod config;
+mod copy_up;
 mod cost;
 mod error;
 mod fs;

@@ -46,6 +46,7 @@ pub fn from_engine(e: &Error) -> Errno {
         // The host tree failed underneath us; the guest cannot act on the host's
         // reason, and leaking host errno values would make runs machine-dependent.
         Error::Lower(_) => Errno::Io,
+        Error::Internal(_) => Errno::Io,
     }
 }
 

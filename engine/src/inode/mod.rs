@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::clock::Timestamp;
 use crate::cost;
+use crate::layer::LowerStat;
 
 /// An inode number, unique across the upper and lower layers of one filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,6 +46,19 @@ impl Meta {
             atime: now,
             mtime: now,
             ctime: now,
+        }
+    }
+}
+
+impl From<&LowerStat> for Meta {
+    /// A lower object's metadata, as its upper record starts out.
+    fn from(s: &LowerStat) -> Meta {
+        Meta {
+            perm: s.perm,
+            nlink: s.nlink,
+            atime: s.atime,
+            mtime: s.mtime,
+            ctime: s.ctime,
         }
     }
 }

@@ -94,7 +94,7 @@ impl Fs {
         let max = self.shared.config.max_file_size;
         let lower = self.shared.lower.clone();
         let now = self.now();
-        let inode = self.inode_mut(ino);
+        let inode = self.inode_mut(ino)?;
         let Some(file) = inode.file_mut() else {
             return Err(Error::BadHandle);
         };
@@ -147,7 +147,7 @@ impl Fs {
         }
         self.copy_up(ino)?;
         let now = self.now();
-        let inode = self.inode_mut(ino);
+        let inode = self.inode_mut(ino)?;
         let (freed, released) = inode.file_mut().map_or((0, 0), |f| f.set_len(len));
         inode.meta.mtime = now;
         inode.meta.ctime = now;

@@ -17,32 +17,34 @@ impl Fs {
         to: &str,
         follow: bool,
     ) -> Result<()> {
-        self.check_writable_fs()?;
-        let src = self.resolve_at(from_base, from, follow)?;
-        let (sino, skind) = src.existing()?;
-        if skind == FileType::Dir {
-            return Err(Error::NotPermitted);
-        }
-        let dst = self.resolve_at(to_base, to, false)?;
-        if dst.target.is_some() {
-            return Err(Error::Exists);
-        }
-        let dname = dst.name.ok_or(Error::Exists)?;
-        if dst.dir_required {
-            return Err(Error::NotFound);
-        }
-        self.check_dir_alive(dst.parent)?;
-        self.copy_up(dst.parent)?;
-        self.copy_up(sino)?;
-        // A link costs no inode, but its name is memory like any other.
-        self.reserve(0, cost::entry(dname.as_str().len()))?;
-        let now = self.now();
-        let inode = self.inode_mut(sino);
-        inode.meta.nlink += 1;
-        inode.meta.ctime = now;
-        self.put_entry(dst.parent, dname, Entry::Node(sino, skind));
-        self.touch_dir(dst.parent, now);
-        Ok(())
+        self.atomic(|fs| {
+            fs.check_writable_fs()?;
+            let src = fs.resolve_at(from_base, from, follow)?;
+            let (sino, skind) = src.existing()?;
+            if skind == FileType::Dir {
+                return Err(Error::NotPermitted);
+            }
+            let dst = fs.resolve_at(to_base, to, false)?;
+            if dst.target.is_some() {
+                return Err(Error::Exists);
+            }
+            let dname = dst.name.ok_or(Error::Exists)?;
+            if dst.dir_required {
+                return Err(Error::NotFound);
+            }
+            fs.check_dir_alive(dst.parent)?;
+            fs.copy_up(dst.parent)?;
+            fs.copy_up(sino)?;
+            // A link costs no inode, but its name is memory like any other.
+            fs.reserve(0, cost::entry(dname.as_str().len()))?;
+            let now = fs.now();
+            let inode = fs.inode_mut(sino)?;
+            inode.meta.nlink += 1;
+            inode.meta.ctime = now;
+            fs.put_entry(dst.parent, dname, Entry::Node(sino, skind))?;
+            fs.touch_dir(dst.parent, now)?;
+            Ok(())
+        })
     }
 
     /// The target of symlink `path` (POSIX `readlinkat`).

@@ -34,9 +34,11 @@ impl Fs {
 
     /// Sets the access and modification times of the object behind a handle.
     pub fn set_times(&mut self, h: &Handle, atime: SetTime, mtime: SetTime) -> Result<()> {
-        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
-        self.check_live(ino, generation)?;
-        self.set_times_ino(ino, atime, mtime)
+        self.atomic(|fs| {
+            let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+            fs.check_live(ino, generation)?;
+            fs.set_times_ino(ino, atime, mtime)
+        })
     }
 
     /// Sets the access and modification times of `path`.
@@ -48,15 +50,17 @@ impl Fs {
         atime: SetTime,
         mtime: SetTime,
     ) -> Result<()> {
-        let r = self.resolve_at(base, path, follow)?;
-        self.set_times_ino(r.existing()?.0, atime, mtime)
+        self.atomic(|fs| {
+            let r = fs.resolve_at(base, path, follow)?;
+            fs.set_times_ino(r.existing()?.0, atime, mtime)
+        })
     }
 
     fn set_times_ino(&mut self, ino: Ino, atime: SetTime, mtime: SetTime) -> Result<()> {
         self.check_writable_fs()?;
         self.copy_up(ino)?;
         let now = self.now();
-        let m = &mut self.inode_mut(ino).meta;
+        let m = &mut self.inode_mut(ino)?.meta;
         for (slot, how) in [(&mut m.atime, atime), (&mut m.mtime, mtime)] {
             match how {
                 SetTime::Omit => {}
@@ -76,14 +80,16 @@ impl Fs {
         follow: bool,
         perm: u32,
     ) -> Result<()> {
-        self.check_writable_fs()?;
-        let r = self.resolve_at(base, path, follow)?;
-        let ino = r.existing()?.0;
-        self.copy_up(ino)?;
-        let now = self.now();
-        let m = &mut self.inode_mut(ino).meta;
-        m.perm = perm & 0o7777;
-        m.ctime = now;
-        Ok(())
+        self.atomic(|fs| {
+            fs.check_writable_fs()?;
+            let r = fs.resolve_at(base, path, follow)?;
+            let ino = r.existing()?.0;
+            fs.copy_up(ino)?;
+            let now = fs.now();
+            let m = &mut fs.inode_mut(ino)?.meta;
+            m.perm = perm & 0o7777;
+            m.ctime = now;
+            Ok(())
+        })
     }
 }

@@ -58,50 +58,52 @@ impl Fs {
 
     /// Opens `path` relative to directory handle `base`.
     pub fn open(&mut self, base: &Handle, path: &str, opts: &OpenOptions) -> Result<Handle> {
-        if self.open_total >= self.shared.config.max_open {
-            return Err(Error::TooManyOpen);
-        }
-        let follow = !(opts.nofollow || (opts.create && opts.exclusive));
-        let r = self.resolve_at(base, path, follow)?;
-        let (ino, kind) = match r.target {
-            None => {
-                if !opts.create {
-                    return Err(Error::NotFound);
-                }
-                if r.dir_required {
-                    return Err(Error::IsDir);
-                }
-                if opts.directory {
-                    return Err(Error::Invalid("O_CREAT with O_DIRECTORY"));
-                }
-                let name = r.name.ok_or(Error::Exists)?;
-                (self.create_file(r.parent, name, opts.perm)?, FileType::File)
+        self.atomic(|fs| {
+            if fs.open_total >= fs.shared.config.max_open {
+                return Err(Error::TooManyOpen);
             }
-            Some((ino, kind)) => {
-                if opts.create && opts.exclusive {
-                    return Err(Error::Exists);
-                }
-                match kind {
-                    FileType::Symlink => return Err(Error::Loop),
-                    // POSIX open: EISDIR also for O_CREAT without O_DIRECTORY.
-                    FileType::Dir
-                        if opts.write || opts.truncate || (opts.create && !opts.directory) =>
-                    {
+            let follow = !(opts.nofollow || (opts.create && opts.exclusive));
+            let r = fs.resolve_at(base, path, follow)?;
+            let (ino, kind) = match r.target {
+                None => {
+                    if !opts.create {
+                        return Err(Error::NotFound);
+                    }
+                    if r.dir_required {
                         return Err(Error::IsDir);
                     }
-                    FileType::File if opts.directory => return Err(Error::NotDir),
-                    _ => {}
+                    if opts.directory {
+                        return Err(Error::Invalid("O_CREAT with O_DIRECTORY"));
+                    }
+                    let name = r.name.ok_or(Error::Exists)?;
+                    (fs.create_file(r.parent, name, opts.perm)?, FileType::File)
                 }
-                if (opts.write || opts.truncate) && self.shared.config.read_only {
-                    return Err(Error::ReadOnly);
+                Some((ino, kind)) => {
+                    if opts.create && opts.exclusive {
+                        return Err(Error::Exists);
+                    }
+                    match kind {
+                        FileType::Symlink => return Err(Error::Loop),
+                        // POSIX open: EISDIR also for O_CREAT without O_DIRECTORY.
+                        FileType::Dir
+                            if opts.write || opts.truncate || (opts.create && !opts.directory) =>
+                        {
+                            return Err(Error::IsDir);
+                        }
+                        FileType::File if opts.directory => return Err(Error::NotDir),
+                        _ => {}
+                    }
+                    if (opts.write || opts.truncate) && fs.shared.config.read_only {
+                        return Err(Error::ReadOnly);
+                    }
+                    if opts.truncate && kind == FileType::File {
+                        fs.truncate_to_zero(ino)?;
+                    }
+                    (ino, kind)
                 }
-                if opts.truncate && kind == FileType::File {
-                    self.truncate_to_zero(ino)?;
-                }
-                (ino, kind)
-            }
-        };
-        self.new_handle(ino, kind, opts.read, opts.write, opts.flags)
+            };
+            fs.new_handle(ino, kind, opts.read, opts.write, opts.flags)
+        })
     }
 
     /// Closes a handle. The description itself goes away with its last handle;
@@ -170,8 +172,8 @@ impl Fs {
             body: Body::File(FileData::default()),
             generation: fresh_gen(),
         });
-        self.put_entry(parent, name, Entry::Node(ino, FileType::File));
-        let p = self.inode_mut(parent);
+        self.put_entry(parent, name, Entry::Node(ino, FileType::File))?;
+        let p = self.inode_mut(parent)?;
         p.meta.mtime = now;
         p.meta.ctime = now;
         Ok(ino)
@@ -183,7 +185,7 @@ impl Fs {
         }
         self.copy_up(ino)?;
         let now = self.now();
-        let inode = self.inode_mut(ino);
+        let inode = self.inode_mut(ino)?;
         let (freed, released) = inode.file_mut().map_or((0, 0), |f| f.set_len(0));
         inode.meta.mtime = now;
         inode.meta.ctime = now;

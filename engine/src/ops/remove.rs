@@ -11,35 +11,39 @@ impl Fs {
     /// Removes the non-directory `path` (POSIX `unlinkat` without `AT_REMOVEDIR`).
     /// An object still open stays usable through its handles.
     pub fn unlink(&mut self, base: &Handle, path: &str) -> Result<()> {
-        self.check_writable_fs()?;
-        let r = self.resolve_at(base, path, false)?;
-        let (ino, kind) = r.existing()?;
-        let name = r.name.ok_or(Error::IsDir)?;
-        if kind == FileType::Dir {
-            return Err(Error::IsDir);
-        }
-        self.remove_entry(r.parent, &name, ino)?;
-        Ok(())
+        self.atomic(|fs| {
+            fs.check_writable_fs()?;
+            let r = fs.resolve_at(base, path, false)?;
+            let (ino, kind) = r.existing()?;
+            let name = r.name.ok_or(Error::IsDir)?;
+            if kind == FileType::Dir {
+                return Err(Error::IsDir);
+            }
+            fs.remove_entry(r.parent, &name, ino)?;
+            Ok(())
+        })
     }
 
     /// Removes the empty directory `path` (POSIX `unlinkat` with `AT_REMOVEDIR`).
     /// "Empty" is judged on the merged view: lower entries count unless hidden.
     pub fn rmdir(&mut self, base: &Handle, path: &str) -> Result<()> {
-        self.check_writable_fs()?;
-        let r = self.resolve_at(base, path, false)?;
-        let (ino, kind) = r.existing()?;
-        let name = r.name.ok_or(Error::Invalid("cannot remove `.` or `..`"))?;
-        if kind != FileType::Dir {
-            return Err(Error::NotDir);
-        }
-        if ino == self.tree.root {
-            return Err(Error::Busy);
-        }
-        if !self.view().is_empty_dir(ino)? {
-            return Err(Error::NotEmpty);
-        }
-        self.remove_entry(r.parent, &name, ino)?;
-        Ok(())
+        self.atomic(|fs| {
+            fs.check_writable_fs()?;
+            let r = fs.resolve_at(base, path, false)?;
+            let (ino, kind) = r.existing()?;
+            let name = r.name.ok_or(Error::Invalid("cannot remove `.` or `..`"))?;
+            if kind != FileType::Dir {
+                return Err(Error::NotDir);
+            }
+            if ino == fs.tree.root {
+                return Err(Error::Busy);
+            }
+            if !fs.view().is_empty_dir(ino)? {
+                return Err(Error::NotEmpty);
+            }
+            fs.remove_entry(r.parent, &name, ino)?;
+            Ok(())
+        })
     }
 
     /// Whether removing a name of `ino` must update an upper record of it: it
@@ -69,18 +73,18 @@ impl Fs {
         }
         let now = self.now();
         if whiteout {
-            self.put_entry(parent, name.clone(), Entry::Whiteout);
+            self.put_entry(parent, name.clone(), Entry::Whiteout)?;
         } else {
-            self.remove_name(parent, name);
+            self.remove_name(parent, name)?;
         }
-        let p = self.inode_mut(parent);
+        let p = self.inode_mut(parent)?;
         if is_dir {
             p.meta.nlink = p.meta.nlink.saturating_sub(1);
         }
         p.meta.mtime = now;
         p.meta.ctime = now;
         if self.tree.inodes.contains_key(&ino) {
-            self.drop_link(ino, now);
+            self.drop_link(ino, now)?;
         }
         Ok(())
     }

@@ -258,3 +258,63 @@ fn forks_and_restores_count_their_whole_tree_once() {
     drop(fs);
     assert_eq!(total.used(), 0);
 }
+
+/// Issue 16: an operation that fails part-way leaves nothing behind. Rename
+/// copies up both parents and then the object itself; with room for only two
+/// more inodes the third copy-up fails, and the two before it are undone with
+/// their charges (here and in the shared total).
+#[test]
+fn failed_operations_undo_their_copy_ups_and_charges() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::create_dir(dir.path().join("e")).unwrap();
+    std::fs::write(dir.path().join("d/f"), "lower").unwrap();
+    let lower = HostLower::open(dir.path()).unwrap();
+    let total = Arc::new(Budget::new(1 << 30));
+    let limited = Config {
+        max_inodes: 3,
+        total: Some(total.clone()),
+        ..config()
+    };
+    let mut fs = Fs::with_lower(Arc::new(lower), limited).unwrap();
+    let root = fs.open_root().unwrap();
+    let (inodes, charged, used) = (fs.upper_inodes(), fs.charged_bytes(), total.used());
+    assert_eq!(inodes, 1, "only the root has an upper record");
+    assert!(matches!(
+        fs.rename(&root, "d/f", &root, "e/g"),
+        Err(Error::NoSpace)
+    ));
+    assert_eq!(fs.upper_inodes(), inodes, "copy-ups of a failed rename stay");
+    assert_eq!(fs.charged_bytes(), charged);
+    assert_eq!(total.used(), used);
+    // The same for link: both copy-ups (of `e` and `d/f`) fit exactly, the
+    // new name does not. A probe measures what the two copy-ups cost.
+    let open = |max_bytes| {
+        let lower = HostLower::open(dir.path()).unwrap();
+        let config = Config {
+            max_bytes,
+            ..config()
+        };
+        Fs::with_lower(Arc::new(lower), config).unwrap()
+    };
+    let mut probe = open(u64::MAX);
+    let probe_root = probe.open_root().unwrap();
+    probe.set_perm_at(&probe_root, "e", false, 0o755).unwrap();
+    probe.set_perm_at(&probe_root, "d/f", false, 0o644).unwrap();
+    let after_copy_ups = probe.charged_bytes();
+    probe.close(probe_root);
+    let mut fs2 = open(after_copy_ups);
+    let root2 = fs2.open_root().unwrap();
+    let charged = fs2.charged_bytes();
+    assert!(matches!(
+        fs2.link(&root2, "d/f", &root2, "e/g", false),
+        Err(Error::NoSpace)
+    ));
+    assert_eq!(fs2.upper_inodes(), 1, "copy-ups of a failed link stay");
+    assert_eq!(fs2.charged_bytes(), charged);
+    // Nothing changed in the view either: the source is where it was.
+    assert!(fs.stat_at(&root, "d/f", false).is_ok());
+    assert!(fs.stat_at(&root, "e/g", false).is_err());
+    fs.close(root);
+    fs2.close(root2);
+}
