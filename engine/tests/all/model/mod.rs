@@ -1,9 +1,10 @@
 //! Random operation sequences applied to the engine and to a naive reference model
 //! of POSIX semantics must give the same observable results after every step.
 //!
-//! The model and the harness live in `reference.rs` (shared with the
-//! `ops_vs_model` fuzz target); this file generates the sequences with
-//! proptest, shrinks failures and holds one regression test per bug found.
+//! The model (`posix.rs`) and the harness (`harness.rs`) are shared with the
+//! `ops_vs_model` fuzz target; this file generates the sequences with
+//! proptest (whose shrinking reduces a failure to the operations it needs)
+//! and holds one regression test per bug found.
 //! `STRATA_PROPTEST_CASES` sets the total number of cases.
 
 mod harness;
@@ -101,23 +102,6 @@ fn run_ops(setup: &Setup, ops: &[Op]) -> Result<(), TestCaseError> {
     harness::run_ops(setup, ops).map_err(TestCaseError::fail)
 }
 
-fn fails_with(setup: &Setup, ops: &[Op]) -> String {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_ops(setup, ops)));
-    match r {
-        Ok(Ok(())) => String::new(),
-        Ok(Err(e)) => e.to_string(),
-        Err(p) => p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panic".to_string()),
-    }
-}
-
-fn fails(setup: &Setup, ops: &[Op]) -> bool {
-    !fails_with(setup, ops).is_empty()
-}
-
 fn run(setup: Setup) {
     let config = RunnerConfig {
         cases: total_cases().div_ceil(3),
@@ -125,28 +109,13 @@ fn run(setup: Setup) {
         ..RunnerConfig::default()
     };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&prop::collection::vec(op(), 20..40), |ops| {
+    // Sequences start at one operation so that proptest's shrinking can drop
+    // every operation not needed to fail: its report is the short repro.
+    let result = runner.run(&prop::collection::vec(op(), 1..60), |ops| {
         run_ops(&setup, &ops)
     });
     if let Err(e) = result {
-        // Proptest keeps at least 20 operations; drop every one that is not
-        // needed to fail, so the report is a short repro.
-        let mut ops = match &e {
-            proptest::test_runner::TestError::Fail(_, ops) => ops.clone(),
-            proptest::test_runner::TestError::Abort(_) => panic!("{e}"),
-        };
-        let mut i = 0;
-        while i < ops.len() {
-            let mut fewer = ops.clone();
-            fewer.remove(i);
-            if fails(&setup, &fewer) {
-                ops = fewer;
-            } else {
-                i += 1;
-            }
-        }
-        let why = fails_with(&setup, &ops);
-        panic!("{e}\nminimized to {ops:#?}\nwhich fails with: {why}");
+        panic!("{e}");
     }
 }
 
