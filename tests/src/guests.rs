@@ -68,6 +68,24 @@ const DEFAULTS: Guest = Guest {
     read_only_preopen: false,
 };
 
+/// Calls macro `$m` with the name of every guest of [`GUESTS`], as
+/// identifiers, in order: `$m! { args_env clock_random ... }`. Test files use
+/// it to generate one `#[test]` per guest (so the guests run in parallel and
+/// one can be picked by name); `guest_table_matches_sources` checks that it
+/// names exactly the guests of the table.
+#[macro_export]
+macro_rules! foreach_guest {
+    ($m:ident) => {
+        $m! {
+            args_env clock_random fs_append fs_basic fs_dirs fs_errors fs_links fs_lower_read
+            fs_lower_write fs_readdir fs_rename fs_rw fs_sparse fs_symlinks fs_times
+            fs_unlink_open hostile_bigdir hostile_deep hostile_fds hostile_paths hostile_poll
+            hostile_quota hostile_sparse hostile_write stdio_poll wasi_bad_arg wasi_fuel
+            wasi_order wasi_raw wasi_trap
+        }
+    };
+}
+
 /// Every guest program, sorted by name.
 pub const GUESTS: &[Guest] = &[
     guest!(

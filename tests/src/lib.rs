@@ -13,12 +13,14 @@
 //! compares the two [`oracle::Run`]s in one line:
 //!
 //! ```ignore
-//! let reference = oracle::run_guest_wasmtime(guest).masked(guest.name);
+//! let reference = oracle::reference(guest).masked(guest.name);
 //! oracle::assert_same_run(&reference, &strata_run.masked(guest.name), guest.name);
 //! ```
 //!
 //! [`oracle::Run::same_as`] is the same comparison as a `bool`: exit code,
 //! stdout, the guest's own stderr, whether it trapped, and the final tree.
+//! [`oracle::reference`] runs each guest's reference once per process, and
+//! [`foreach_guest!`] generates one test per guest.
 #![deny(missing_docs)]
 
 pub mod fixture;
@@ -30,3 +32,11 @@ pub mod tree;
 pub use guests::{
     Divergence, GUEST_DIR, GUESTS, Guest, KNOWN_DIVERGENCES, guest, mask_known_divergences,
 };
+
+/// Prints that a test is skipped and why, where `cargo test` shows it: straight
+/// to the process's standard error, past the harness's capture of `eprintln!`
+/// (which would hide the line when the test passes).
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{test}: skipped: {why}");
+}

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -327,4 +327,20 @@ pub fn run_guest_wasmtime(guest: &Guest) -> Run {
         guest.name
     );
     Run { outcome, tree }
+}
+
+/// The reference run of `guest` ([`run_guest_wasmtime`]), made once per
+/// process and shared by every test that compares with it: the per-guest
+/// tests of several files ask for the same runs, in parallel.
+pub fn reference(guest: &Guest) -> Run {
+    type Slots = HashMap<&'static str, Arc<OnceLock<Run>>>;
+    static RUNS: OnceLock<Mutex<Slots>> = OnceLock::new();
+    let slot = RUNS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .entry(guest.name)
+        .or_default()
+        .clone();
+    slot.get_or_init(|| run_guest_wasmtime(guest)).clone()
 }

@@ -1,13 +1,14 @@
 //! The differential oracle: every guest under Strata (over an overlay of the
 //! fixture) and under wasmtime-wasi (on a real copy of it) prints the same, ends
 //! the same and leaves the same tree; the guests of `strata::DELIBERATE` are
-//! held to Strata's own committed output instead.
+//! held to Strata's own committed output instead. One test per guest
+//! (`differential::NAME`); each reference run is made once per process.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use strata_tests::oracle::{self, diff_lines};
-use strata_tests::{GUESTS, strata};
+use strata_tests::strata;
 
 fn strata_expected(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,39 +16,42 @@ fn strata_expected(name: &str) -> PathBuf {
         .join(format!("{name}.out"))
 }
 
-#[test]
-fn strata_matches_wasmtime_on_every_guest() {
-    let bless = std::env::var_os("STRATA_BLESS").is_some_and(|v| v == "1");
-    let mut failures = String::new();
-    for guest in GUESTS {
-        let ours = strata::run_guest_strata(guest).masked(guest.name);
-        if let Some(d) = strata::deliberate(guest.name) {
-            let path = strata_expected(guest.name);
-            if bless {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &ours.outcome.stdout).unwrap();
-            }
-            let expected = std::fs::read(&path).unwrap_or_default();
-            if ours.outcome.stdout != expected || ours.outcome.exit_code != d.exit_code {
-                failures.push_str(&format!(
-                    "{} (exit {}):\n",
-                    guest.name, ours.outcome.exit_code
-                ));
-                failures.push_str(&diff_lines("stdout", &expected, &ours.outcome.stdout));
-            }
-            continue;
+/// Runs guest `name` under Strata and compares it with the reference run (or,
+/// for a guest of `DELIBERATE`, with Strata's own committed output).
+fn matches_reference(name: &str) {
+    let guest = strata_tests::guest(name);
+    let ours = strata::run_guest_strata(guest).masked(name);
+    if let Some(d) = strata::deliberate(name) {
+        let path = strata_expected(name);
+        if std::env::var_os("STRATA_BLESS").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &ours.outcome.stdout).unwrap();
         }
-        let reference = oracle::run_guest_wasmtime(guest).masked(guest.name);
-        if !reference.same_as(&ours) {
-            let r =
-                std::panic::catch_unwind(|| oracle::assert_same_run(&reference, &ours, guest.name));
-            if let Err(e) = r {
-                failures.push_str(&e.downcast_ref::<String>().cloned().unwrap_or_default());
-            }
-        }
+        let expected = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            ours.outcome.stdout == expected && ours.outcome.exit_code == d.exit_code,
+            "{name} (exit {}):\n{}",
+            ours.outcome.exit_code,
+            diff_lines("stdout", &expected, &ours.outcome.stdout)
+        );
+        return;
     }
-    assert!(failures.is_empty(), "{failures}");
+    let reference = oracle::reference(guest).masked(name);
+    oracle::assert_same_run(&reference, &ours, name);
 }
+
+/// One test per guest: `differential::NAME`.
+macro_rules! differential_tests {
+    ($($name:ident)*) => {
+        $(
+            #[test]
+            fn $name() {
+                matches_reference(stringify!($name));
+            }
+        )*
+    };
+}
+strata_tests::foreach_guest!(differential_tests);
 
 /// The deliberate-difference table names only guests that exist, and each of
 /// them really differs from wasmtime-wasi (else it belongs in the plain check).
@@ -55,7 +59,7 @@ fn strata_matches_wasmtime_on_every_guest() {
 fn deliberate_differences_are_real() {
     for d in strata::DELIBERATE {
         let guest = strata_tests::guest(d.guest);
-        let reference = oracle::run_guest_wasmtime(guest).masked(d.guest);
+        let reference = oracle::reference(guest).masked(d.guest);
         let ours = strata::run_guest_strata(guest).masked(d.guest);
         assert!(
             !reference.same_as(&ours),

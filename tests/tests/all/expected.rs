@@ -1,10 +1,11 @@
 //! wasmtime-wasi, the reference, prints the committed expected output for
-//! every guest over a fresh fixture. `STRATA_BLESS=1` rewrites the files.
+//! every guest over a fresh fixture, the same on every run (one test per guest:
+//! `expected::NAME`). `STRATA_BLESS=1` rewrites the files.
 
 use std::path::{Path, PathBuf};
 
+use strata_tests::Guest;
 use strata_tests::oracle::{self, diff_lines};
-use strata_tests::{GUESTS, Guest};
 
 fn expected_path(guest: &Guest) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,51 +17,50 @@ fn bless() -> bool {
     std::env::var_os("STRATA_BLESS").is_some_and(|v| v == "1")
 }
 
-#[test]
-fn wasmtime_matches_expected_output() {
-    let mut failures = String::new();
-    for guest in GUESTS {
-        let run = oracle::run_guest_wasmtime(guest);
-        let path = expected_path(guest);
-        if bless() {
-            std::fs::write(&path, &run.outcome.stdout).expect("write expected output");
-        }
-        let expected = std::fs::read(&path).unwrap_or_default();
-        if run.outcome.exit_code != guest.exit_code {
-            failures.push_str(&format!(
-                "{}: exit code {} (expected {}), stderr:\n{}\n",
-                guest.name,
-                run.outcome.exit_code,
-                guest.exit_code,
-                String::from_utf8_lossy(&run.outcome.stderr)
-            ));
-        }
-        if run.outcome.stdout != expected {
-            failures.push_str(&format!("{}:\n", guest.name));
-            failures.push_str(&diff_lines("stdout", &expected, &run.outcome.stdout));
-        }
+/// The reference run of guest `name` ends as the table says and prints the
+/// committed expected output; a second run is the same (the oracle must be
+/// deterministic, or differential tests would flake).
+fn reference_is_expected_and_repeatable(name: &str) {
+    let guest = strata_tests::guest(name);
+    let run = oracle::reference(guest);
+    let path = expected_path(guest);
+    if bless() {
+        std::fs::write(&path, &run.outcome.stdout).expect("write expected output");
     }
-    assert!(
-        failures.is_empty(),
-        "{failures}\n(run with STRATA_BLESS=1 to accept)"
+    let expected = std::fs::read(&path).unwrap_or_default();
+    assert_eq!(
+        run.outcome.exit_code,
+        guest.exit_code,
+        "{name}: exit code; stderr:\n{}",
+        String::from_utf8_lossy(&run.outcome.stderr)
     );
+    assert!(
+        run.outcome.stdout == expected,
+        "{name}:\n{}\n(run with STRATA_BLESS=1 to accept)",
+        diff_lines("stdout", &expected, &run.outcome.stdout)
+    );
+    let again = oracle::run_guest_wasmtime(guest);
+    oracle::assert_same_run(&run, &again, name);
 }
 
-/// The oracle itself must be deterministic, or differential tests would flake.
-#[test]
-fn wasmtime_runs_are_repeatable() {
-    for guest in GUESTS {
-        let first = oracle::run_guest_wasmtime(guest);
-        let second = oracle::run_guest_wasmtime(guest);
-        oracle::assert_same_run(&first, &second, guest.name);
-    }
+/// One test per guest: `expected::NAME`.
+macro_rules! expected_tests {
+    ($($name:ident)*) => {
+        $(
+            #[test]
+            fn $name() {
+                reference_is_expected_and_repeatable(stringify!($name));
+            }
+        )*
+    };
 }
+strata_tests::foreach_guest!(expected_tests);
 
 #[test]
 fn stdio_and_trap_are_captured() {
-    let run = oracle::run_guest_wasmtime(strata_tests::guest("stdio_poll"));
+    let run = oracle::reference(strata_tests::guest("stdio_poll"));
     assert_eq!(run.outcome.guest_stderr(), b"to stderr\n");
-    let run = oracle::run_guest_wasmtime(strata_tests::guest("wasi_trap"));
+    let run = oracle::reference(strata_tests::guest("wasi_trap"));
     assert_eq!(run.outcome.exit_code, oracle::TRAP_EXIT_CODE);
     assert!(run.outcome.trap.is_some());
     assert_eq!(run.outcome.stdout, b"before trap\n");

@@ -48,9 +48,12 @@ fn program(name: &str) -> Option<Vec<u8>> {
                 "{}: {e}; STRATA_REAL_PROGRAMS=1 requires it: run tests/real/fetch-build.sh",
                 path.display()
             );
-            eprintln!(
-                "skipped: {} is not built; run tests/real/fetch-build.sh",
-                path.display()
+            strata_tests::skip(
+                name,
+                &format!(
+                    "{} is not built; run tests/real/fetch-build.sh",
+                    path.display()
+                ),
             );
             None
         }
