@@ -91,9 +91,9 @@ fn imports<T: 'static>(
         .collect()
 }
 
-/// Strata's linker offers exactly wasmtime-wasi 48's preview 1 imports: the
-/// same 46 functions with the same types, so a guest that links against one
-/// links against the other.
+/// Strata's linker and its signature list offer exactly wasmtime-wasi 48's
+/// preview 1 imports: the same 46 functions with the same types, so a guest
+/// that links against one links against the other.
 #[test]
 fn linker_matches_wasmtime_wasi() {
     let engine = oracle::engine();
@@ -121,4 +121,23 @@ fn linker_matches_wasmtime_wasi() {
         theirs.len(),
         "Strata registers imports wasmtime-wasi lacks"
     );
+    // The signature list the fuzz target and the tests build their imports
+    // from says the same.
+    let listed: BTreeMap<(String, String), String> = strata_wasi::SIGNATURES
+        .iter()
+        .map(|sig| {
+            let params: Vec<&str> = sig
+                .params
+                .iter()
+                .map(|(_, p)| match p.ty() {
+                    strata_wasi::ValType::I32 => "i32",
+                    strata_wasi::ValType::I64 => "i64",
+                })
+                .collect();
+            let results = if sig.returns_errno { "i32" } else { "" };
+            let key = (strata_wasi::MODULE.to_owned(), sig.name.to_owned());
+            (key, format!("({}) -> ({results})", params.join(" ")))
+        })
+        .collect();
+    assert_eq!(listed, theirs, "strata_wasi::SIGNATURES");
 }
