@@ -13,7 +13,7 @@ use crate::ctx::StrataCtx;
 use crate::fault::CallResult;
 use crate::fdtable::Descriptor;
 use crate::memory::GuestMemory;
-use crate::stdio::OutputSink;
+use crate::stdio::{OutputSink, StdinSource};
 
 /// Most bytes one `fd_pread` returns: wasmtime-wasi reads through a stream
 /// whose reads allocate at most 64 KiB (its `MAX_READ_SIZE_ALLOC`).
@@ -46,6 +46,13 @@ fn transfer(
     let moved = match (ctx.fds.get_mut(fd)?, io) {
         (Descriptor::Fs(_), _) => fs_transfer(ctx, mem, fd, iov, at, io)?,
         (Descriptor::Stdin(src), Io::Read) if at.is_none() => {
+            // wasmtime-wasi 48 reads stdin as a stream: a read of nothing while
+            // bytes are pending gets no data, which it answers EINTR; at end of
+            // file the stream is closed and the read is 0.
+            let pending = matches!(src, StdinSource::Bytes { data, pos } if *pos < data.len());
+            if iov.buf_len == 0 && pending {
+                return Err(Errno::Intr.into());
+            }
             src.read(mem.slice_mut(iov.buf, iov.buf_len)?)?
         }
         (Descriptor::Stdout(sink) | Descriptor::Stderr(sink), Io::Write) if at.is_none() => {
