@@ -141,3 +141,36 @@ fn linker_matches_wasmtime_wasi() {
         .collect();
     assert_eq!(listed, theirs, "strata_wasi::SIGNATURES");
 }
+
+/// Strata answers every argument wasmtime-wasi traps on (see
+/// `expected::bad_arguments_trap`) with EINVAL, decoded before any pointer is
+/// followed or fd looked at: the one `DELIBERATE` difference, case by case.
+#[test]
+fn bad_arguments_are_einval_in_strata() {
+    let guest = strata_tests::guest("wasi_bad_arg");
+    let cases = [
+        "whence",
+        "advice",
+        "oflags",
+        "fdflags",
+        "rights",
+        "lookupflags",
+        "fstflags",
+        "set_flags",
+        "rights_path_outside_memory",
+        "oflags_path_outside_memory",
+        "set_rights",
+    ];
+    for case in cases {
+        let argv = [guest.name, strata_tests::GUEST_DIR, case];
+        let fs = strata_engine::Fs::new(strata_engine::Config::default());
+        let (outcome, _) =
+            strata::run_strata(guest.wasm, fs, strata_tests::GUEST_DIR, &argv, &[], b"");
+        assert_eq!(
+            String::from_utf8_lossy(&outcome.stdout),
+            format!("before bad {case}\nno trap: EINVAL\n"),
+            "{case}: {}",
+            String::from_utf8_lossy(&outcome.stderr)
+        );
+    }
+}

@@ -7,7 +7,7 @@
 use strata_engine::SeekFrom;
 
 use super::desc::{file_fd, filestat, fs_fd, set_times, to_fdflags};
-use super::{desc, flags_within};
+use super::{desc, flags_within, rights_within};
 use crate::abi::{Errno, Fdstat, Filestat, Iovec, Prestat, advice, fdflags, rights, whence};
 use crate::ctx::StrataCtx;
 use crate::fault::CallResult;
@@ -253,11 +253,14 @@ pub(super) fn fdstat_set_flags(ctx: &mut StrataCtx, fd: u32, flags: u32) -> Call
 pub(super) fn fdstat_set_rights(
     ctx: &mut StrataCtx,
     fd: u32,
-    _base: u64,
-    _inh: u64,
+    base: u64,
+    inh: u64,
 ) -> CallResult<()> {
-    // Rights are gone from later WASI; wasmtime-wasi answers NOTSUP for a
-    // valid fd, and so do we.
+    // Undefined rights are EINVAL before the fd is looked at (wasmtime-wasi's
+    // bindings decode them first). Rights are gone from later WASI;
+    // wasmtime-wasi answers NOTSUP for a valid fd, and so do we.
+    rights_within(base)?;
+    rights_within(inh)?;
     ctx.fds.get(fd)?;
     Err(Errno::Notsup.into())
 }

@@ -87,3 +87,11 @@ pub(crate) fn flags_within(v: u32, all: u32) -> CallResult<u32> {
     }
     Ok(v)
 }
+
+/// Validates a `rights` argument: undefined bits are EINVAL, as for any flags.
+pub(crate) fn rights_within(v: u64) -> CallResult<()> {
+    if v & !crate::abi::rights::ALL != 0 {
+        return Err(crate::abi::Errno::Inval.into());
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 use strata_engine::{FileType, Handle, OpenOptions};
 
 use super::desc::{filestat, set_times, to_fdflags};
-use super::flags_within;
+use super::{flags_within, rights_within};
 use crate::abi::{Errno, fdflags, lookupflags, oflags, rights};
 use crate::ctx::StrataCtx;
 use crate::fault::CallResult;
@@ -34,15 +34,12 @@ fn follow(flags: u32) -> CallResult<bool> {
 fn open_at(
     ctx: &mut StrataCtx,
     fd: u32,
-    dirflags: u32,
+    follow: bool,
     path: &str,
-    oflag_bits: u32,
+    o: u16,
     rights_base: u64,
-    fdflag_bits: u32,
+    f: u16,
 ) -> CallResult<u32> {
-    let follow = follow(dirflags)?;
-    let o = flags_within(oflag_bits, u32::from(oflags::ALL))? as u16;
-    let f = flags_within(fdflag_bits, u32::from(fdflags::ALL))? as u16;
     let (mount, base) = dir_fd(ctx, fd, Errno::Notdir)?;
     // wasmtime-wasi 48's order of checks (its `open_at`): the sync flags are
     // unsupported, DIRECTORY excludes CREAT/EXCL/TRUNC, and a read-only preopen
@@ -127,14 +124,22 @@ pub(super) fn open(
     dirflags: u32,
     p: u32,
     pl: u32,
-    oflags: u32,
+    oflag_bits: u32,
     base: u64,
-    _inheriting: u64,
-    fdflags: u32,
+    inheriting: u64,
+    fdflag_bits: u32,
     out: u32,
 ) -> CallResult<()> {
+    // Every flags argument, rights included, is decoded before the path is
+    // read, as wasmtime-wasi's generated bindings decode them: undefined bits
+    // are EINVAL even with a path that is not in memory.
+    let follow = follow(dirflags)?;
+    let o = flags_within(oflag_bits, u32::from(oflags::ALL))? as u16;
+    let f = flags_within(fdflag_bits, u32::from(fdflags::ALL))? as u16;
+    rights_within(base)?;
+    rights_within(inheriting)?;
     let path = mem.read_str(p, pl)?;
-    let new = open_at(ctx, fd, dirflags, &path, oflags, base, fdflags)?;
+    let new = open_at(ctx, fd, follow, &path, o, base, f)?;
     mem.write_u32(out, new)
 }
 
