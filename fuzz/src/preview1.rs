@@ -1,7 +1,12 @@
 //! The preview1 function table the `wasi_calls` target drives: each function's
 //! core-wasm signature and the guest memory regions its pointer arguments name,
 //! so the target can tell a call whose pointers are all valid (it must not
-//! trap) from one that passes a bad pointer (it may trap).
+//! trap) from one that passes a bad pointer (it may trap). Both come from
+//! strata-wasi's [`SIGNATURES`], so they cannot drift from the linker.
+
+use std::sync::LazyLock;
+
+use strata_wasi::{Param, SIGNATURES, Signature, ValType};
 
 /// A core wasm parameter type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,220 +78,95 @@ pub struct Func {
     pub regions: &'static [Region],
 }
 
-const fn out(ptr: usize, size: u64, align: u64) -> Region {
-    Region::Fixed {
-        ptr,
-        size,
-        align,
-        strict: true,
-    }
-}
-
-const fn path(ptr: usize, len: usize) -> Region {
-    Region::Bytes {
-        ptr,
-        len,
-        strict: true,
-    }
-}
-
-const fn buf(ptr: usize, len: usize) -> Region {
-    Region::Bytes {
-        ptr,
-        len,
-        strict: false,
-    }
-}
-
-const fn iovs(ptr: usize, count: usize) -> Region {
-    Region::Iovecs { ptr, count }
-}
-
-const fn f(name: &'static str, params: &'static [Ty], regions: &'static [Region]) -> Func {
-    Func {
-        name,
-        params,
-        result: true,
-        regions,
-    }
-}
-
 /// Bytes of `args_get`'s strings for the target's arguments `["guest", "a1"]`.
 pub const ARGS: [&str; 2] = ["guest", "a1"];
 /// The target's environment.
 pub const ENV: [(&str, &str); 1] = [("K", "V")];
 
-/// Sizes of a filestat (64, 8-aligned), fdstat (24, 8-aligned), prestat (8, 4-aligned).
-const FILESTAT: u64 = 64;
-const FDSTAT: u64 = 24;
-const PRESTAT: u64 = 8;
+/// The regions of `args_get`/`environ_get`: one `u32` pointer per item, and
+/// the NUL-terminated items, for the target's own arguments and environment.
+fn list(name: &str) -> (u64, u64) {
+    let items: Vec<usize> = if name.starts_with("args") {
+        ARGS.iter().map(|a| a.len()).collect()
+    } else {
+        ENV.iter().map(|(k, v)| k.len() + 1 + v.len()).collect()
+    };
+    let bytes = items.iter().map(|l| *l as u64 + 1).sum();
+    (items.len() as u64, bytes)
+}
 
-/// Every preview1 function (witx `wasi_snapshot_preview1`).
-pub const FUNCS: &[Func] = &[
-    f(
-        "args_get",
-        &[I32, I32],
-        &[
-            Region::Fixed {
-                ptr: 0,
-                size: 4 * ARGS.len() as u64,
+/// A function's regions, from the kinds of its parameters.
+fn regions(sig: &Signature) -> Vec<Region> {
+    let (items, bytes) = list(sig.name);
+    let mut out = Vec::new();
+    for (i, (_, kind)) in sig.params.iter().enumerate() {
+        out.push(match *kind {
+            Param::Fd | Param::U32 | Param::Flags | Param::U64 | Param::I64 | Param::Len => {
+                continue;
+            }
+            Param::Str | Param::Fill => Region::Bytes {
+                ptr: i,
+                len: i + 1,
+                strict: true,
+            },
+            Param::Buf => Region::Bytes {
+                ptr: i,
+                len: i + 1,
+                strict: false,
+            },
+            Param::Iovecs => Region::Iovecs {
+                ptr: i,
+                count: i + 1,
+            },
+            Param::Out { size, align } => Region::Fixed {
+                ptr: i,
+                size: u64::from(size),
+                align: u64::from(align),
+                strict: true,
+            },
+            Param::Array { size, align, count } => Region::Array {
+                ptr: i,
+                count,
+                elem: u64::from(size),
+                align: u64::from(align),
+            },
+            Param::PtrList => Region::Fixed {
+                ptr: i,
+                size: 4 * items,
                 align: 4,
                 strict: true,
             },
-            Region::Fixed {
-                ptr: 1,
-                size: 9, // "guest\0a1\0"
+            Param::StrList => Region::Fixed {
+                ptr: i,
+                size: bytes,
                 align: 1,
                 strict: true,
             },
-        ],
-    ),
-    f("args_sizes_get", &[I32, I32], &[out(0, 4, 4), out(1, 4, 4)]),
-    f(
-        "environ_get",
-        &[I32, I32],
-        &[
-            Region::Fixed {
-                ptr: 0,
-                size: 4 * ENV.len() as u64,
-                align: 4,
-                strict: true,
-            },
-            Region::Fixed {
-                ptr: 1,
-                size: 4, // "K=V\0"
-                align: 1,
-                strict: true,
-            },
-        ],
-    ),
-    f(
-        "environ_sizes_get",
-        &[I32, I32],
-        &[out(0, 4, 4), out(1, 4, 4)],
-    ),
-    f("clock_res_get", &[I32, I32], &[out(1, 8, 8)]),
-    f("clock_time_get", &[I32, I64, I32], &[out(2, 8, 8)]),
-    f("fd_advise", &[I32, I64, I64, I32], &[]),
-    f("fd_allocate", &[I32, I64, I64], &[]),
-    f("fd_close", &[I32], &[]),
-    f("fd_datasync", &[I32], &[]),
-    f("fd_fdstat_get", &[I32, I32], &[out(1, FDSTAT, 8)]),
-    f("fd_fdstat_set_flags", &[I32, I32], &[]),
-    f("fd_fdstat_set_rights", &[I32, I64, I64], &[]),
-    f("fd_filestat_get", &[I32, I32], &[out(1, FILESTAT, 8)]),
-    f("fd_filestat_set_size", &[I32, I64], &[]),
-    f("fd_filestat_set_times", &[I32, I64, I64, I32], &[]),
-    f(
-        "fd_pread",
-        &[I32, I32, I32, I64, I32],
-        &[iovs(1, 2), out(4, 4, 4)],
-    ),
-    f("fd_prestat_get", &[I32, I32], &[out(1, PRESTAT, 4)]),
-    f("fd_prestat_dir_name", &[I32, I32, I32], &[buf(1, 2)]),
-    f(
-        "fd_pwrite",
-        &[I32, I32, I32, I64, I32],
-        &[iovs(1, 2), out(4, 4, 4)],
-    ),
-    f(
-        "fd_read",
-        &[I32, I32, I32, I32],
-        &[iovs(1, 2), out(3, 4, 4)],
-    ),
-    f(
-        "fd_readdir",
-        &[I32, I32, I32, I64, I32],
-        &[buf(1, 2), out(4, 4, 4)],
-    ),
-    f("fd_renumber", &[I32, I32], &[]),
-    f("fd_seek", &[I32, I64, I32, I32], &[out(3, 8, 8)]),
-    f("fd_sync", &[I32], &[]),
-    f("fd_tell", &[I32, I32], &[out(1, 8, 8)]),
-    f(
-        "fd_write",
-        &[I32, I32, I32, I32],
-        &[iovs(1, 2), out(3, 4, 4)],
-    ),
-    f("path_create_directory", &[I32, I32, I32], &[path(1, 2)]),
-    f(
-        "path_filestat_get",
-        &[I32, I32, I32, I32, I32],
-        &[path(2, 3), out(4, FILESTAT, 8)],
-    ),
-    f(
-        "path_filestat_set_times",
-        &[I32, I32, I32, I32, I64, I64, I32],
-        &[path(2, 3)],
-    ),
-    f(
-        "path_link",
-        &[I32, I32, I32, I32, I32, I32, I32],
-        &[path(2, 3), path(5, 6)],
-    ),
-    f(
-        "path_open",
-        &[I32, I32, I32, I32, I32, I64, I64, I32, I32],
-        &[path(2, 3), out(8, 4, 4)],
-    ),
-    f(
-        "path_readlink",
-        &[I32, I32, I32, I32, I32, I32],
-        &[path(1, 2), buf(3, 4), out(5, 4, 4)],
-    ),
-    f("path_remove_directory", &[I32, I32, I32], &[path(1, 2)]),
-    f(
-        "path_rename",
-        &[I32, I32, I32, I32, I32, I32],
-        &[path(1, 2), path(4, 5)],
-    ),
-    f(
-        "path_symlink",
-        &[I32, I32, I32, I32, I32],
-        &[path(0, 1), path(3, 4)],
-    ),
-    f("path_unlink_file", &[I32, I32, I32], &[path(1, 2)]),
-    f(
-        "poll_oneoff",
-        &[I32, I32, I32, I32],
-        &[
-            Region::Array {
-                ptr: 0,
-                count: 2,
-                elem: 48,
-                align: 8,
-            },
-            Region::Array {
-                ptr: 1,
-                count: 2,
-                elem: 32,
-                align: 8,
-            },
-            out(3, 4, 4),
-        ],
-    ),
-    Func {
-        name: "proc_exit",
-        params: &[I32],
-        result: false,
-        regions: &[],
-    },
-    f("proc_raise", &[I32], &[]),
-    f("random_get", &[I32, I32], &[path(0, 1)]),
-    f("sched_yield", &[], &[]),
-    f("sock_accept", &[I32, I32, I32], &[out(2, 4, 4)]),
-    f(
-        "sock_recv",
-        &[I32, I32, I32, I32, I32, I32],
-        &[iovs(1, 2), out(4, 4, 4), out(5, 2, 2)],
-    ),
-    f(
-        "sock_send",
-        &[I32, I32, I32, I32, I32],
-        &[iovs(1, 2), out(4, 4, 4)],
-    ),
-    f("sock_shutdown", &[I32, I32], &[]),
-];
+        });
+    }
+    out
+}
+
+/// Every preview1 function, from strata-wasi's one table ([`SIGNATURES`]).
+pub static FUNCS: LazyLock<Vec<Func>> = LazyLock::new(|| {
+    SIGNATURES
+        .iter()
+        .map(|sig| Func {
+            name: sig.name,
+            params: sig
+                .params
+                .iter()
+                .map(|(_, p)| match p.ty() {
+                    ValType::I32 => I32,
+                    ValType::I64 => I64,
+                })
+                .collect::<Vec<_>>()
+                .leak(),
+            result: sig.returns_errno,
+            regions: regions(sig).leak(),
+        })
+        .collect()
+});
 
 /// The WAT of a module that imports every function of [`FUNCS`] and exports a
 /// wrapper `f<i>` for each that forwards its arguments, plus a one-page memory.

@@ -9,7 +9,8 @@
  * pread/pwrite/tell, O_DIRECTORY with O_CREAT, the access mode of an fd opened
  * with neither read nor write rights, readv/writev and pread sizes, the
  * rights of a directory opened by path_open, absolute symlinks, rmdir with a
- * trailing slash, and poll on files and directories. */
+ * trailing slash, poll on files and directories, and reads of nothing from
+ * stdin. */
 #include "common.h"
 #include <wasi/api.h>
 
@@ -296,5 +297,18 @@ int main(int argc, char **argv) {
   /* fd_readdir of a bad fd with a buffer past memory. */
   wres("readdir bad fd, buffer past memory",
        __wasi_fd_readdir(77, (uint8_t *)0xfffffff0u, 64, 0, &n));
+
+  /* A read of nothing from stdin (run with "xy" on stdin): EINTR while bytes
+   * are pending (wasmtime-wasi reads stdin as a stream and gets no data), a
+   * success of 0 bytes at end of file. */
+  __wasi_iovec_t empty[2] = {{(uint8_t *)buf, 0}, {(uint8_t *)buf, 0}};
+  wres("read nothing from stdin, bytes pending", __wasi_fd_read(0, empty, 2, &n));
+  wres("read no iovecs from stdin, bytes pending", __wasi_fd_read(0, empty, 0, &n));
+  n = 9;
+  wres("read stdin", __wasi_fd_read(0, &iov, 1, &n));
+  say("read %u bytes", (unsigned)n);
+  n = 9;
+  wres("read nothing from stdin at its end", __wasi_fd_read(0, empty, 2, &n));
+  say("read %u bytes", (unsigned)n);
   return 0;
 }

@@ -125,7 +125,7 @@ pub const GUESTS: &[Guest] = &[
     guest!("stdio_poll", stdin: b"line one\nline two\n"),
     guest!("wasi_bad_arg", args: &["whence"], exit_code: crate::oracle::TRAP_EXIT_CODE),
     guest!("wasi_fuel", fuel: Some(1000)),
-    guest!("wasi_order", read_only_preopen: true),
+    guest!("wasi_order", stdin: b"xy", read_only_preopen: true),
     guest!("wasi_raw"),
     guest!("wasi_trap", exit_code: crate::oracle::TRAP_EXIT_CODE),
 ];

@@ -3,7 +3,8 @@
 //! The principal types: [`StrataCtxBuilder`] configures a guest's arguments,
 //! environment, stdio, clocks, randomness and limits and builds a [`StrataCtx`],
 //! which lives in the store's data; [`add_to_linker`] registers the preview1
-//! functions on a wasmtime [`Linker`](wasmtime::Linker) over it. A guest's
+//! functions on a wasmtime [`Linker`](wasmtime::Linker) over it, from the one
+//! table that also yields [`SIGNATURES`], every function's parameters by kind. A guest's
 //! `proc_exit` surfaces as a [`ProcExit`] error; a bad guest pointer as a
 //! [`wasmtime::Trap`].
 //!
@@ -62,6 +63,6 @@ mod stdio;
 pub use clocks::ClockPolicy;
 pub use ctx::{Limits, StrataCtx, StrataCtxBuilder};
 pub use fault::{CallError, CallResult};
-pub use p1::{GetCtx, MODULE, ProcExit, add_to_linker};
+pub use p1::{GetCtx, MODULE, Param, ProcExit, SIGNATURES, Signature, ValType, add_to_linker};
 pub use rng::RandomPolicy;
 pub use stdio::OutputCapture;

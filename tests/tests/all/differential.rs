@@ -95,9 +95,9 @@ fn imports<T: 'static>(
         .collect()
 }
 
-/// Strata's linker offers exactly wasmtime-wasi 48's preview 1 imports: the
-/// same 46 functions with the same types, so a guest that links against one
-/// links against the other.
+/// Strata's linker and its signature list offer exactly wasmtime-wasi 48's
+/// preview 1 imports: the same 46 functions with the same types, so a guest
+/// that links against one links against the other.
 #[test]
 fn linker_matches_wasmtime_wasi() {
     let engine = oracle::engine();
@@ -125,4 +125,56 @@ fn linker_matches_wasmtime_wasi() {
         theirs.len(),
         "Strata registers imports wasmtime-wasi lacks"
     );
+    // The signature list the fuzz target and the tests build their imports
+    // from says the same.
+    let listed: BTreeMap<(String, String), String> = strata_wasi::SIGNATURES
+        .iter()
+        .map(|sig| {
+            let params: Vec<&str> = sig
+                .params
+                .iter()
+                .map(|(_, p)| match p.ty() {
+                    strata_wasi::ValType::I32 => "i32",
+                    strata_wasi::ValType::I64 => "i64",
+                })
+                .collect();
+            let results = if sig.returns_errno { "i32" } else { "" };
+            let key = (strata_wasi::MODULE.to_owned(), sig.name.to_owned());
+            (key, format!("({}) -> ({results})", params.join(" ")))
+        })
+        .collect();
+    assert_eq!(listed, theirs, "strata_wasi::SIGNATURES");
+}
+
+/// Strata answers every argument wasmtime-wasi traps on (see
+/// `expected::bad_arguments_trap`) with EINVAL, decoded before any pointer is
+/// followed or fd looked at: the one `DELIBERATE` difference, case by case.
+#[test]
+fn bad_arguments_are_einval_in_strata() {
+    let guest = strata_tests::guest("wasi_bad_arg");
+    let cases = [
+        "whence",
+        "advice",
+        "oflags",
+        "fdflags",
+        "rights",
+        "lookupflags",
+        "fstflags",
+        "set_flags",
+        "rights_path_outside_memory",
+        "oflags_path_outside_memory",
+        "set_rights",
+    ];
+    for case in cases {
+        let argv = [guest.name, strata_tests::GUEST_DIR, case];
+        let fs = strata_engine::Fs::new(strata_engine::Config::default());
+        let (outcome, _) =
+            strata::run_strata(guest.wasm, fs, strata_tests::GUEST_DIR, &argv, &[], b"");
+        assert_eq!(
+            String::from_utf8_lossy(&outcome.stdout),
+            format!("before bad {case}\nno trap: EINVAL\n"),
+            "{case}: {}",
+            String::from_utf8_lossy(&outcome.stderr)
+        );
+    }
 }

@@ -81,6 +81,9 @@ fn bad_arguments_trap() {
         "lookupflags",
         "fstflags",
         "set_flags",
+        "rights_path_outside_memory",
+        "oflags_path_outside_memory",
+        "set_rights",
     ];
     for case in cases {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -23,6 +23,28 @@ pub trait AbiStruct: Sized {
     fn decode(bytes: &[u8]) -> Result<Self, Errno>;
 }
 
+/// The offset of a field aligned to `align` that follows a field of `prev_size`
+/// bytes at `prev` (the C layout rule witx uses); also a record's size, given
+/// its last field and its alignment.
+const fn after(prev: usize, prev_size: usize, align: usize) -> usize {
+    (prev + prev_size).next_multiple_of(align)
+}
+
+// The sizes and offsets wasi-libc's <wasi/api.h> asserts with
+// `_Static_assert`: a slip in the arithmetic above fails the build.
+const _: () = {
+    assert!(Iovec::SIZE == 8 && Iovec::OFF_BUF_LEN == 4);
+    assert!(Fdstat::SIZE == 24 && Fdstat::OFF_FLAGS == 2 && Fdstat::OFF_RIGHTS_BASE == 8);
+    assert!(Filestat::SIZE == 64 && Filestat::OFF_FILETYPE == 16 && Filestat::OFF_NLINK == 24);
+    assert!(Filestat::OFF_CTIM == 56);
+    assert!(Dirent::SIZE == 24 && Dirent::OFF_NAMLEN == 16 && Dirent::OFF_TYPE == 20);
+    assert!(Prestat::SIZE == 8 && Prestat::OFF_NAME_LEN == 4);
+    assert!(Subscription::SIZE == 48 && Subscription::OFF_PAYLOAD == 16);
+    assert!(Subscription::OFF_CLOCK_TIMEOUT == 24 && Subscription::OFF_CLOCK_FLAGS == 40);
+    assert!(Event::SIZE == 32 && Event::OFF_ERROR == 8 && Event::OFF_TYPE == 10);
+    assert!(Event::OFF_NBYTES == 16 && Event::OFF_FLAGS == 24);
+};
+
 /// Little-endian field access on a record's bytes; offsets are the layout's own.
 mod le {
     pub(super) fn u16_at(b: &[u8], off: usize) -> u16 {
@@ -56,11 +78,11 @@ impl Iovec {
     /// Offset of `buf`.
     pub const OFF_BUF: usize = 0;
     /// Offset of `buf_len`.
-    pub const OFF_BUF_LEN: usize = 4;
+    pub const OFF_BUF_LEN: usize = after(Self::OFF_BUF, 4, 4);
 }
 
 impl AbiStruct for Iovec {
-    const SIZE: u32 = 8;
+    const SIZE: u32 = after(Self::OFF_BUF_LEN, 4, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 4;
     fn encode(&self, out: &mut [u8]) {
         le::put(out, Self::OFF_BUF, &self.buf.to_le_bytes());
@@ -91,15 +113,15 @@ impl Fdstat {
     /// Offset of `fs_filetype`.
     pub const OFF_FILETYPE: usize = 0;
     /// Offset of `fs_flags`.
-    pub const OFF_FLAGS: usize = 2;
+    pub const OFF_FLAGS: usize = after(Self::OFF_FILETYPE, 1, 2);
     /// Offset of `fs_rights_base`.
-    pub const OFF_RIGHTS_BASE: usize = 8;
+    pub const OFF_RIGHTS_BASE: usize = after(Self::OFF_FLAGS, 2, 8);
     /// Offset of `fs_rights_inheriting`.
-    pub const OFF_RIGHTS_INHERITING: usize = 16;
+    pub const OFF_RIGHTS_INHERITING: usize = after(Self::OFF_RIGHTS_BASE, 8, 8);
 }
 
 impl AbiStruct for Fdstat {
-    const SIZE: u32 = 24;
+    const SIZE: u32 = after(Self::OFF_RIGHTS_INHERITING, 8, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 8;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -147,23 +169,23 @@ impl Filestat {
     /// Offset of `dev`.
     pub const OFF_DEV: usize = 0;
     /// Offset of `ino`.
-    pub const OFF_INO: usize = 8;
+    pub const OFF_INO: usize = after(Self::OFF_DEV, 8, 8);
     /// Offset of `filetype`.
-    pub const OFF_FILETYPE: usize = 16;
+    pub const OFF_FILETYPE: usize = after(Self::OFF_INO, 8, 1);
     /// Offset of `nlink`.
-    pub const OFF_NLINK: usize = 24;
+    pub const OFF_NLINK: usize = after(Self::OFF_FILETYPE, 1, 8);
     /// Offset of `size`.
-    pub const OFF_SIZE: usize = 32;
+    pub const OFF_SIZE: usize = after(Self::OFF_NLINK, 8, 8);
     /// Offset of `atim`.
-    pub const OFF_ATIM: usize = 40;
+    pub const OFF_ATIM: usize = after(Self::OFF_SIZE, 8, 8);
     /// Offset of `mtim`.
-    pub const OFF_MTIM: usize = 48;
+    pub const OFF_MTIM: usize = after(Self::OFF_ATIM, 8, 8);
     /// Offset of `ctim`.
-    pub const OFF_CTIM: usize = 56;
+    pub const OFF_CTIM: usize = after(Self::OFF_MTIM, 8, 8);
 }
 
 impl AbiStruct for Filestat {
-    const SIZE: u32 = 64;
+    const SIZE: u32 = after(Self::OFF_CTIM, 8, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 8;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -207,15 +229,15 @@ impl Dirent {
     /// Offset of `d_next`.
     pub const OFF_NEXT: usize = 0;
     /// Offset of `d_ino`.
-    pub const OFF_INO: usize = 8;
+    pub const OFF_INO: usize = after(Self::OFF_NEXT, 8, 8);
     /// Offset of `d_namlen`.
-    pub const OFF_NAMLEN: usize = 16;
+    pub const OFF_NAMLEN: usize = after(Self::OFF_INO, 8, 4);
     /// Offset of `d_type`.
-    pub const OFF_TYPE: usize = 20;
+    pub const OFF_TYPE: usize = after(Self::OFF_NAMLEN, 4, 1);
 }
 
 impl AbiStruct for Dirent {
-    const SIZE: u32 = 24;
+    const SIZE: u32 = after(Self::OFF_TYPE, 1, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 8;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -248,11 +270,11 @@ impl Prestat {
     /// Offset of the [`preopentype`](super::preopentype) tag.
     pub const OFF_TAG: usize = 0;
     /// Offset of `prestat_dir::pr_name_len`.
-    pub const OFF_NAME_LEN: usize = 4;
+    pub const OFF_NAME_LEN: usize = after(Self::OFF_TAG, 1, 4);
 }
 
 impl AbiStruct for Prestat {
-    const SIZE: u32 = 8;
+    const SIZE: u32 = after(Self::OFF_NAME_LEN, 4, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 4;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -306,23 +328,24 @@ impl Subscription {
     /// Offset of `userdata`.
     pub const OFF_USERDATA: usize = 0;
     /// Offset of the [`eventtype`](super::eventtype) tag of `u`.
-    pub const OFF_TAG: usize = 8;
+    pub const OFF_TAG: usize = after(Self::OFF_USERDATA, 8, 1);
     /// Offset of `u`'s payload (aligned to 8 for `subscription_clock`).
-    pub const OFF_PAYLOAD: usize = 16;
+    pub const OFF_PAYLOAD: usize = after(Self::OFF_TAG, 1, 8);
     /// Offset of `subscription_clock::id`.
-    pub const OFF_CLOCK_ID: usize = 16;
+    pub const OFF_CLOCK_ID: usize = Self::OFF_PAYLOAD;
     /// Offset of `subscription_clock::timeout`.
-    pub const OFF_CLOCK_TIMEOUT: usize = 24;
+    pub const OFF_CLOCK_TIMEOUT: usize = after(Self::OFF_CLOCK_ID, 4, 8);
     /// Offset of `subscription_clock::precision`.
-    pub const OFF_CLOCK_PRECISION: usize = 32;
+    pub const OFF_CLOCK_PRECISION: usize = after(Self::OFF_CLOCK_TIMEOUT, 8, 8);
     /// Offset of `subscription_clock::flags`.
-    pub const OFF_CLOCK_FLAGS: usize = 40;
+    pub const OFF_CLOCK_FLAGS: usize = after(Self::OFF_CLOCK_PRECISION, 8, 2);
     /// Offset of `subscription_fd_readwrite::file_descriptor`.
-    pub const OFF_FD: usize = 16;
+    pub const OFF_FD: usize = Self::OFF_PAYLOAD;
 }
 
 impl AbiStruct for Subscription {
-    const SIZE: u32 = 48;
+    // The union is as large as its largest variant, the clock subscription.
+    const SIZE: u32 = after(Self::OFF_CLOCK_FLAGS, 2, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 8;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -388,17 +411,17 @@ impl Event {
     /// Offset of `userdata`.
     pub const OFF_USERDATA: usize = 0;
     /// Offset of `error`.
-    pub const OFF_ERROR: usize = 8;
+    pub const OFF_ERROR: usize = after(Self::OFF_USERDATA, 8, 2);
     /// Offset of `type`.
-    pub const OFF_TYPE: usize = 10;
-    /// Offset of `fd_readwrite::nbytes`.
-    pub const OFF_NBYTES: usize = 16;
+    pub const OFF_TYPE: usize = after(Self::OFF_ERROR, 2, 1);
+    /// Offset of `fd_readwrite::nbytes` (the record is aligned to 8).
+    pub const OFF_NBYTES: usize = after(Self::OFF_TYPE, 1, 8);
     /// Offset of `fd_readwrite::flags`.
-    pub const OFF_FLAGS: usize = 24;
+    pub const OFF_FLAGS: usize = after(Self::OFF_NBYTES, 8, 2);
 }
 
 impl AbiStruct for Event {
-    const SIZE: u32 = 32;
+    const SIZE: u32 = after(Self::OFF_FLAGS, 2, Self::ALIGN as usize) as u32;
     const ALIGN: u32 = 8;
     fn encode(&self, out: &mut [u8]) {
         out.fill(0);
@@ -439,7 +462,6 @@ mod tests {
 
     #[test]
     fn iovec_layout() {
-        assert_eq!((Iovec::SIZE, Iovec::ALIGN), (8, 4));
         let b = roundtrip(Iovec {
             buf: 0x0102_0304,
             buf_len: 9,
@@ -449,15 +471,6 @@ mod tests {
 
     #[test]
     fn fdstat_layout() {
-        assert_eq!((Fdstat::SIZE, Fdstat::ALIGN), (24, 8));
-        assert_eq!(
-            (
-                Fdstat::OFF_FLAGS,
-                Fdstat::OFF_RIGHTS_BASE,
-                Fdstat::OFF_RIGHTS_INHERITING
-            ),
-            (2, 8, 16)
-        );
         let b = roundtrip(Fdstat {
             filetype: filetype::REGULAR_FILE,
             flags: fdflags::APPEND,
@@ -473,18 +486,8 @@ mod tests {
 
     #[test]
     fn filestat_layout() {
-        assert_eq!((Filestat::SIZE, Filestat::ALIGN), (64, 8));
-        let offs = [
-            Filestat::OFF_DEV,
-            Filestat::OFF_INO,
-            Filestat::OFF_FILETYPE,
-            Filestat::OFF_NLINK,
-            Filestat::OFF_SIZE,
-            Filestat::OFF_ATIM,
-            Filestat::OFF_MTIM,
-            Filestat::OFF_CTIM,
-        ];
-        assert_eq!(offs, [0, 8, 16, 24, 32, 40, 48, 56]);
+        // Where <wasi/api.h> puts each field, in declaration order.
+        let offs = [0, 8, 16, 24, 32, 40, 48, 56];
         let b = roundtrip(Filestat {
             dev: 1,
             ino: 2,
@@ -498,20 +501,11 @@ mod tests {
         for (i, off) in offs.iter().enumerate() {
             assert_eq!(b[*off], i as u8 + 1);
         }
+        assert_eq!(b.len(), 64);
     }
 
     #[test]
     fn dirent_layout() {
-        assert_eq!((Dirent::SIZE, Dirent::ALIGN), (24, 8));
-        assert_eq!(
-            (
-                Dirent::OFF_NEXT,
-                Dirent::OFF_INO,
-                Dirent::OFF_NAMLEN,
-                Dirent::OFF_TYPE
-            ),
-            (0, 8, 16, 20)
-        );
         let b = roundtrip(Dirent {
             d_next: 1,
             d_ino: 2,
@@ -523,7 +517,6 @@ mod tests {
 
     #[test]
     fn prestat_layout() {
-        assert_eq!((Prestat::SIZE, Prestat::ALIGN), (8, 4));
         let b = roundtrip(Prestat::Dir { pr_name_len: 5 });
         assert_eq!(b, [0, 0, 0, 0, 5, 0, 0, 0]);
         assert_eq!(
@@ -534,7 +527,6 @@ mod tests {
 
     #[test]
     fn subscription_layout() {
-        assert_eq!((Subscription::SIZE, Subscription::ALIGN), (48, 8));
         let b = roundtrip(Subscription {
             userdata: 0x11,
             u: SubscriptionU::Clock {
@@ -564,16 +556,6 @@ mod tests {
 
     #[test]
     fn event_layout() {
-        assert_eq!((Event::SIZE, Event::ALIGN), (32, 8));
-        assert_eq!(
-            (
-                Event::OFF_ERROR,
-                Event::OFF_TYPE,
-                Event::OFF_NBYTES,
-                Event::OFF_FLAGS
-            ),
-            (8, 10, 16, 24)
-        );
         let b = roundtrip(Event {
             userdata: 1,
             error: Errno::Badf,

@@ -3,8 +3,8 @@
 //! All facts come from the witx spec (`legacy/preview1/witx/typenames.witx` in
 //! WebAssembly/WASI) and the C layout rules witx uses: each record field sits at the
 //! next offset aligned to its own size, and a record's size is rounded up to its
-//! largest alignment. Constants live here; `layout` holds the records, and its
-//! tests pin every size, alignment and offset.
+//! largest alignment. Constants live here; `layout` holds the records, each
+//! offset derived from the field before it and checked at compile time.
 
 mod layout;
 

@@ -1,58 +1,51 @@
 //! `args_*` and `environ_*`: the guest's command line and environment.
 
-use wasmtime::{Caller, Linker};
-
-use super::{GetCtx, MODULE, u, with_memory};
 use crate::abi::Errno;
-use crate::fault::{CallResult, finish};
+use crate::ctx::StrataCtx;
+use crate::fault::CallResult;
 use crate::memory::GuestMemory;
 
-pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        MODULE,
-        "args_get",
-        move |mut c: Caller<'_, T>, argv: i32, buf: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let items: Vec<_> = ctx.args.iter().map(|a| [a.as_bytes()]).collect();
-                write_list(mem, u(argv), u(buf), items.iter().map(|p| p.as_slice()))
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "args_sizes_get",
-        move |mut c: Caller<'_, T>, count: i32, size: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let lens = ctx.args.iter().map(|a| a.len());
-                write_sizes(mem, u(count), u(size), lens)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "environ_get",
-        move |mut c: Caller<'_, T>, env: i32, buf: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let items: Vec<_> = ctx
-                    .env
-                    .iter()
-                    .map(|(k, v)| [k.as_bytes(), b"=".as_slice(), v.as_bytes()])
-                    .collect();
-                write_list(mem, u(env), u(buf), items.iter().map(|p| p.as_slice()))
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "environ_sizes_get",
-        move |mut c: Caller<'_, T>, count: i32, size: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let lens = ctx.env.iter().map(|(k, v)| k.len() + 1 + v.len());
-                write_sizes(mem, u(count), u(size), lens)
-            }))
-        },
-    )?;
-    Ok(())
+pub(super) fn args_get(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    argv: u32,
+    buf: u32,
+) -> CallResult<()> {
+    let items: Vec<_> = ctx.args.iter().map(|a| [a.as_bytes()]).collect();
+    write_list(mem, argv, buf, items.iter().map(|p| p.as_slice()))
+}
+
+pub(super) fn args_sizes_get(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    count: u32,
+    size: u32,
+) -> CallResult<()> {
+    write_sizes(mem, count, size, ctx.args.iter().map(|a| a.len()))
+}
+
+pub(super) fn environ_get(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    env: u32,
+    buf: u32,
+) -> CallResult<()> {
+    let items: Vec<_> = ctx
+        .env
+        .iter()
+        .map(|(k, v)| [k.as_bytes(), b"=".as_slice(), v.as_bytes()])
+        .collect();
+    write_list(mem, env, buf, items.iter().map(|p| p.as_slice()))
+}
+
+pub(super) fn environ_sizes_get(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    count: u32,
+    size: u32,
+) -> CallResult<()> {
+    let lens = ctx.env.iter().map(|(k, v)| k.len() + 1 + v.len());
+    write_sizes(mem, count, size, lens)
 }
 
 /// Writes each item (the concatenation of its parts) NUL-terminated into `buf`,

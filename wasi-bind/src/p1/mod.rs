@@ -1,18 +1,22 @@
-//! `wasi_snapshot_preview1` host functions, one file per witx prefix, and their registration.
+//! `wasi_snapshot_preview1` host functions, one file per witx prefix; `table.rs`
+//! registers them.
 
 mod args;
 mod clock;
+mod desc;
 mod fd;
-mod files;
+mod kinds;
 mod path;
 mod poll;
 mod proc;
 mod random;
 mod readdir;
-mod sched;
 mod sock;
+mod table;
 
+pub use kinds::{Param, Signature, ValType};
 pub use proc::ProcExit;
+pub use table::SIGNATURES;
 
 use wasmtime::{Caller, Extern, Linker};
 
@@ -28,7 +32,7 @@ pub trait GetCtx<T>: Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static
 
 impl<T, F> GetCtx<T> for F where F: Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static {}
 
-/// Registers every preview1 function implemented so far on `linker`.
+/// Registers every preview1 function (see [`SIGNATURES`]) on `linker`.
 ///
 /// `get` finds the context in the store's data, as with wasmtime-wasi's
 /// `p1::add_to_linker_sync`:
@@ -46,17 +50,7 @@ pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: impl Fn(&mut T) -> &mut StrataCtx + Send + Sync + Copy + 'static,
 ) -> wasmtime::Result<()> {
-    args::add(linker, get)?;
-    clock::add(linker, get)?;
-    fd::add(linker, get)?;
-    files::add(linker, get)?;
-    path::add(linker, get)?;
-    poll::add(linker, get)?;
-    proc::add(linker, get)?;
-    random::add(linker, get)?;
-    sched::add(linker, get)?;
-    sock::add(linker, get)?;
-    Ok(())
+    table::register(linker, get)
 }
 
 /// Runs `body` with the context and the caller's exported `memory`, with a fresh
@@ -86,16 +80,18 @@ pub(crate) fn trap(msg: &'static str) -> CallError {
     CallError::Trap(wasmtime::Error::msg(msg))
 }
 
-/// A guest `i32` read as the unsigned pointer, length or handle it encodes.
-pub(crate) fn u(v: i32) -> u32 {
-    v as u32
-}
-
 /// Validates a flags argument: undefined bits are EINVAL (wiggle's InvalidFlagValue).
-pub(crate) fn flags_within(v: i32, all: u32) -> CallResult<u32> {
-    let v = u(v);
+pub(crate) fn flags_within(v: u32, all: u32) -> CallResult<u32> {
     if v & !all != 0 {
         return Err(crate::abi::Errno::Inval.into());
     }
     Ok(v)
+}
+
+/// Validates a `rights` argument: undefined bits are EINVAL, as for any flags.
+pub(crate) fn rights_within(v: u64) -> CallResult<()> {
+    if v & !crate::abi::rights::ALL != 0 {
+        return Err(crate::abi::Errno::Inval.into());
+    }
+    Ok(())
 }

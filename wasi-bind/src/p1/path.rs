@@ -1,14 +1,17 @@
 //! `path_*` functions: every operation that names a path relative to a directory fd.
 
-use strata_engine::{FileType, Handle, OpenOptions};
-use wasmtime::{Caller, Linker};
+// Each function takes its witx parameters one by one, as the table decodes them.
+#![allow(clippy::too_many_arguments)]
 
-use super::files::{filestat, set_times, to_fdflags};
-use super::{GetCtx, MODULE, flags_within, u, with_memory};
+use strata_engine::{FileType, Handle, OpenOptions};
+
+use super::desc::{filestat, set_times, to_fdflags};
+use super::{flags_within, rights_within};
 use crate::abi::{Errno, fdflags, lookupflags, oflags, rights};
 use crate::ctx::StrataCtx;
-use crate::fault::{CallResult, finish};
+use crate::fault::CallResult;
 use crate::fdtable::{Descriptor, FsFd};
+use crate::memory::GuestMemory;
 
 /// The mount and directory handle behind `fd`: EBADF unless it is an engine
 /// directory (wasmtime-wasi's rule for every path function but `path_open`,
@@ -23,24 +26,20 @@ fn dir_fd(ctx: &StrataCtx, fd: u32, file_errno: Errno) -> CallResult<(usize, Han
     }
 }
 
-fn follow(flags: i32) -> CallResult<bool> {
+fn follow(flags: u32) -> CallResult<bool> {
     Ok(flags_within(flags, lookupflags::ALL)? & lookupflags::SYMLINK_FOLLOW != 0)
 }
 
 /// Opens a path; the new fd is numbered as wasmtime-wasi numbers it (see `FdTable`).
-#[allow(clippy::too_many_arguments)]
-fn open(
+fn open_at(
     ctx: &mut StrataCtx,
     fd: u32,
-    dirflags: i32,
+    follow: bool,
     path: &str,
-    oflag_bits: i32,
+    o: u16,
     rights_base: u64,
-    fdflag_bits: i32,
+    f: u16,
 ) -> CallResult<u32> {
-    let follow = follow(dirflags)?;
-    let o = flags_within(oflag_bits, u32::from(oflags::ALL))? as u16;
-    let f = flags_within(fdflag_bits, u32::from(fdflags::ALL))? as u16;
     let (mount, base) = dir_fd(ctx, fd, Errno::Notdir)?;
     // wasmtime-wasi 48's order of checks (its `open_at`): the sync flags are
     // unsupported, DIRECTORY excludes CREAT/EXCL/TRUNC, and a read-only preopen
@@ -118,178 +117,193 @@ fn two_dirs(ctx: &StrataCtx, from: usize, to: usize, follow: bool) -> CallResult
     Ok(())
 }
 
-pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        MODULE,
-        "path_open",
-        move |mut c: Caller<'_, T>,
-              fd: i32,
-              dirflags: i32,
-              p: i32,
-              pl: i32,
-              oflags: i32,
-              base: i64,
-              _inheriting: i64,
-              fdflags: i32,
-              out: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let path = mem.read_str(u(p), u(pl))?;
-                let new = open(ctx, u(fd), dirflags, &path, oflags, base as u64, fdflags)?;
-                mem.write_u32(u(out), new)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_create_directory",
-        move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let path = mem.read_str(u(p), u(pl))?;
-                writable(ctx, m)?;
-                Ok(ctx.mounts[m].fs.mkdir(&base, &path, 0o755)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_filestat_get",
-        move |mut c: Caller<'_, T>, fd: i32, flags: i32, p: i32, pl: i32, out: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let follow = follow(flags)?;
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let path = mem.read_str(u(p), u(pl))?;
-                let st = ctx.mounts[m].fs.stat_at(&base, &path, follow)?;
-                mem.write(u(out), &filestat(&st, m))
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_filestat_set_times",
-        move |mut c: Caller<'_, T>,
-              fd: i32,
-              flags: i32,
-              p: i32,
-              pl: i32,
-              atim: i64,
-              mtim: i64,
-              fst: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let follow = follow(flags)?;
-                let (a, mt) = set_times(atim as u64, mtim as u64, fst)?;
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let path = mem.read_str(u(p), u(pl))?;
-                writable(ctx, m)?;
-                Ok(ctx.mounts[m].fs.set_times_at(&base, &path, follow, a, mt)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_link",
-        move |mut c: Caller<'_, T>,
-              ofd: i32,
-              oflags: i32,
-              op: i32,
-              opl: i32,
-              nfd: i32,
-              np: i32,
-              npl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let follow = follow(oflags)?;
-                let (m, from) = dir_fd(ctx, u(ofd), Errno::Badf)?;
-                let (mt, to) = dir_fd(ctx, u(nfd), Errno::Badf)?;
-                let old = mem.read_str(u(op), u(opl))?;
-                let new = mem.read_str(u(np), u(npl))?;
-                two_dirs(ctx, m, mt, follow)?;
-                Ok(ctx.mounts[m].fs.link(&from, &old, &to, &new, false)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_readlink",
-        move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32, buf: i32, len: i32, out: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let path = mem.read_str(u(p), u(pl))?;
-                let target = ctx.mounts[m].fs.readlink(&base, &path)?;
-                // An absolute target is not shown (cap-std's `read_link`, which
-                // wasmtime-wasi uses: it would leak host paths): EPERM.
-                if target.starts_with('/') {
-                    return Err(Errno::Perm.into());
-                }
-                // Truncated to the buffer, like readlink(2).
-                let n = target.len().min(u(len) as usize);
-                mem.write_bytes(u(buf), &target.as_bytes()[..n])?;
-                mem.write_u32(u(out), n as u32)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_remove_directory",
-        move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let path = mem.read_str(u(p), u(pl))?;
-                writable(ctx, m)?;
-                // wasmtime-wasi (cap-std) removes "dir/" as "." inside "dir":
-                // the directory is resolved, then the removal is EINVAL.
-                if path.ends_with('/') {
-                    ctx.mounts[m].fs.stat_at(&base, &path, true)?;
-                    return Err(Errno::Inval.into());
-                }
-                Ok(ctx.mounts[m].fs.rmdir(&base, &path)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_rename",
-        move |mut c: Caller<'_, T>, fd: i32, op: i32, opl: i32, nfd: i32, np: i32, npl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, from) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let (mt, to) = dir_fd(ctx, u(nfd), Errno::Badf)?;
-                let old = mem.read_str(u(op), u(opl))?;
-                let new = mem.read_str(u(np), u(npl))?;
-                two_dirs(ctx, m, mt, false)?;
-                Ok(ctx.mounts[m].fs.rename(&from, &old, &to, &new)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_symlink",
-        move |mut c: Caller<'_, T>, op: i32, opl: i32, fd: i32, np: i32, npl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                let target = mem.read_str(u(op), u(opl))?;
-                let new = mem.read_str(u(np), u(npl))?;
-                writable(ctx, m)?;
-                // No symlink to an absolute path is made (cap-std's `symlink`,
-                // which wasmtime-wasi uses): EPERM, nothing created.
-                if target.starts_with('/') {
-                    return Err(Errno::Perm.into());
-                }
-                Ok(ctx.mounts[m].fs.symlink(&target, &base, &new)?)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_unlink_file",
-        move |mut c: Caller<'_, T>, fd: i32, p: i32, pl: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                let (m, base) = dir_fd(ctx, u(fd), Errno::Badf)?;
-                // The one path wasmtime-wasi 48 copies without charging its
-                // hostcall fuel, so no ENOMEM here either.
-                let path = mem.read_str_uncharged(u(p), u(pl))?;
-                writable(ctx, m)?;
-                Ok(ctx.mounts[m].fs.unlink(&base, &path)?)
-            }))
-        },
-    )?;
-    Ok(())
+pub(super) fn open(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    dirflags: u32,
+    p: u32,
+    pl: u32,
+    oflag_bits: u32,
+    base: u64,
+    inheriting: u64,
+    fdflag_bits: u32,
+    out: u32,
+) -> CallResult<()> {
+    // Every flags argument, rights included, is decoded before the path is
+    // read, as wasmtime-wasi's generated bindings decode them: undefined bits
+    // are EINVAL even with a path that is not in memory.
+    let follow = follow(dirflags)?;
+    let o = flags_within(oflag_bits, u32::from(oflags::ALL))? as u16;
+    let f = flags_within(fdflag_bits, u32::from(fdflags::ALL))? as u16;
+    rights_within(base)?;
+    rights_within(inheriting)?;
+    let path = mem.read_str(p, pl)?;
+    let new = open_at(ctx, fd, follow, &path, o, base, f)?;
+    mem.write_u32(out, new)
+}
+
+pub(super) fn create_directory(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    p: u32,
+    pl: u32,
+) -> CallResult<()> {
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let path = mem.read_str(p, pl)?;
+    writable(ctx, m)?;
+    Ok(ctx.mounts[m].fs.mkdir(&base, &path, 0o755)?)
+}
+
+pub(super) fn filestat_get(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    p: u32,
+    pl: u32,
+    out: u32,
+) -> CallResult<()> {
+    let follow = follow(flags)?;
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let path = mem.read_str(p, pl)?;
+    let st = ctx.mounts[m].fs.stat_at(&base, &path, follow)?;
+    mem.write(out, &filestat(&st, m))
+}
+
+pub(super) fn filestat_set_times(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    flags: u32,
+    p: u32,
+    pl: u32,
+    atim: u64,
+    mtim: u64,
+    fst: u32,
+) -> CallResult<()> {
+    let follow = follow(flags)?;
+    let (a, mt) = set_times(atim, mtim, fst)?;
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let path = mem.read_str(p, pl)?;
+    writable(ctx, m)?;
+    Ok(ctx.mounts[m].fs.set_times_at(&base, &path, follow, a, mt)?)
+}
+
+pub(super) fn link(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    ofd: u32,
+    oflags: u32,
+    op: u32,
+    opl: u32,
+    nfd: u32,
+    np: u32,
+    npl: u32,
+) -> CallResult<()> {
+    let follow = follow(oflags)?;
+    let (m, from) = dir_fd(ctx, ofd, Errno::Badf)?;
+    let (mt, to) = dir_fd(ctx, nfd, Errno::Badf)?;
+    let old = mem.read_str(op, opl)?;
+    let new = mem.read_str(np, npl)?;
+    two_dirs(ctx, m, mt, follow)?;
+    Ok(ctx.mounts[m].fs.link(&from, &old, &to, &new, false)?)
+}
+
+pub(super) fn readlink(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    p: u32,
+    pl: u32,
+    buf: u32,
+    len: u32,
+    out: u32,
+) -> CallResult<()> {
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let path = mem.read_str(p, pl)?;
+    let target = ctx.mounts[m].fs.readlink(&base, &path)?;
+    // An absolute target is not shown (cap-std's `read_link`, which
+    // wasmtime-wasi uses: it would leak host paths): EPERM.
+    if target.starts_with('/') {
+        return Err(Errno::Perm.into());
+    }
+    // Truncated to the buffer, like readlink(2).
+    let n = target.len().min(len as usize);
+    mem.write_bytes(buf, &target.as_bytes()[..n])?;
+    mem.write_u32(out, n as u32)
+}
+
+pub(super) fn remove_directory(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    p: u32,
+    pl: u32,
+) -> CallResult<()> {
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let path = mem.read_str(p, pl)?;
+    writable(ctx, m)?;
+    // wasmtime-wasi (cap-std) removes "dir/" as "." inside "dir": the
+    // directory is resolved, then the removal is EINVAL.
+    if path.ends_with('/') {
+        ctx.mounts[m].fs.stat_at(&base, &path, true)?;
+        return Err(Errno::Inval.into());
+    }
+    Ok(ctx.mounts[m].fs.rmdir(&base, &path)?)
+}
+
+pub(super) fn rename(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    op: u32,
+    opl: u32,
+    nfd: u32,
+    np: u32,
+    npl: u32,
+) -> CallResult<()> {
+    let (m, from) = dir_fd(ctx, fd, Errno::Badf)?;
+    let (mt, to) = dir_fd(ctx, nfd, Errno::Badf)?;
+    let old = mem.read_str(op, opl)?;
+    let new = mem.read_str(np, npl)?;
+    two_dirs(ctx, m, mt, false)?;
+    Ok(ctx.mounts[m].fs.rename(&from, &old, &to, &new)?)
+}
+
+pub(super) fn symlink(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    op: u32,
+    opl: u32,
+    fd: u32,
+    np: u32,
+    npl: u32,
+) -> CallResult<()> {
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    let target = mem.read_str(op, opl)?;
+    let new = mem.read_str(np, npl)?;
+    writable(ctx, m)?;
+    // No symlink to an absolute path is made (cap-std's `symlink`, which
+    // wasmtime-wasi uses): EPERM, nothing created.
+    if target.starts_with('/') {
+        return Err(Errno::Perm.into());
+    }
+    Ok(ctx.mounts[m].fs.symlink(&target, &base, &new)?)
+}
+
+pub(super) fn unlink_file(
+    ctx: &mut StrataCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    p: u32,
+    pl: u32,
+) -> CallResult<()> {
+    let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
+    // The one path wasmtime-wasi 48 copies without charging its hostcall
+    // fuel, so no ENOMEM here either.
+    let path = mem.read_str_uncharged(p, pl)?;
+    writable(ctx, m)?;
+    Ok(ctx.mounts[m].fs.unlink(&base, &path)?)
 }

@@ -1,30 +1,14 @@
 //! `poll_oneoff`: clock subscriptions, and fd subscriptions through the fd table's hook.
 
-use wasmtime::{Caller, Linker};
-
-use super::{GetCtx, MODULE, u, with_memory};
 use crate::abi::{
     AbiStruct, Errno, Event, Subscription, SubscriptionU, clockid, eventtype, subclockflags,
 };
 use crate::clocks::Deadline;
 use crate::ctx::StrataCtx;
-use crate::fault::{CallError, CallResult, finish};
+use crate::fault::{CallError, CallResult};
 use crate::fdtable::{Descriptor, Readiness};
 use crate::memory::GuestMemory;
 use strata_engine::FileType;
-
-pub(crate) fn add<T: 'static>(linker: &mut Linker<T>, get: impl GetCtx<T>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        MODULE,
-        "poll_oneoff",
-        move |mut c: Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
-            finish(with_memory(&mut c, get, |ctx, mem| {
-                poll_oneoff(ctx, mem, u(subs), u(events), u(n), u(nevents))
-            }))
-        },
-    )?;
-    Ok(())
-}
 
 /// Bytes wasmtime-wasi 48 charges per subscription: `size_of` its host
 /// `Subscription` (userdata, then a clock subscription whose one-byte clock id
@@ -59,7 +43,7 @@ enum Wait {
     Fd(Readiness, u8),
 }
 
-fn poll_oneoff(
+pub(super) fn poll_oneoff(
     ctx: &mut StrataCtx,
     mem: &mut GuestMemory<'_>,
     subs_ptr: u32,

@@ -1,12 +1,9 @@
-//! `proc_exit` and `proc_raise`.
+//! `proc_exit`, `proc_raise` and `sched_yield`.
 
 use std::fmt;
 
-use wasmtime::{Caller, Linker};
-
-use super::{GetCtx, MODULE, u};
 use crate::abi::{Errno, signal};
-use crate::fault::finish;
+use crate::fault::CallResult;
 
 /// The error a guest's `proc_exit` unwinds with; downcast it from the error the
 /// guest's entry point returns, as with wasmtime-wasi's `I32Exit`.
@@ -32,31 +29,25 @@ impl std::error::Error for ProcExit {}
 /// them with a plain trap.
 const MAX_EXIT_STATUS: u32 = 125;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    _get: impl GetCtx<T>,
-) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        MODULE,
-        "proc_exit",
-        |_: Caller<'_, T>, status: i32| -> wasmtime::Result<()> {
-            let status = u(status);
-            if status > MAX_EXIT_STATUS {
-                return Err(wasmtime::Error::msg(
-                    "exit with invalid exit status outside of [0..126)",
-                ));
-            }
-            Err(wasmtime::Error::new(ProcExit(status as i32)))
-        },
-    )?;
-    linker.func_wrap(MODULE, "proc_raise", |_: Caller<'_, T>, sig: i32| {
-        // wasmtime-wasi decodes the signal (an unknown one is EINVAL) and then
-        // supports none of them.
-        finish(if u(sig) > u32::from(signal::SYS) {
-            Err(Errno::Inval.into())
-        } else {
-            Err(Errno::Notsup.into())
-        })
-    })?;
+/// `proc_exit`: the error the call unwinds with.
+pub(super) fn exit(status: u32) -> wasmtime::Error {
+    if status > MAX_EXIT_STATUS {
+        return wasmtime::Error::msg("exit with invalid exit status outside of [0..126)");
+    }
+    wasmtime::Error::new(ProcExit(status as i32))
+}
+
+pub(super) fn raise(sig: u32) -> CallResult<()> {
+    // wasmtime-wasi decodes the signal (an unknown one is EINVAL) and then
+    // supports none of them.
+    if sig > u32::from(signal::SYS) {
+        return Err(Errno::Inval.into());
+    }
+    Err(Errno::Notsup.into())
+}
+
+pub(super) fn sched_yield() -> CallResult<()> {
+    // A guest is one thread with nothing to yield to; wasmtime-wasi also
+    // answers success without doing anything.
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use strata_engine::FileType;
 
-use super::files::{fs_fd, wasi_filetype};
+use super::desc::{fs_fd, wasi_filetype};
 use crate::abi::{AbiStruct, Dirent, Errno};
 use crate::ctx::StrataCtx;
 use crate::fault::CallResult;

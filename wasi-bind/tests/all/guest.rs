@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use strata_wasi::{ProcExit, StrataCtx, add_to_linker};
+use strata_wasi::{MODULE, ProcExit, SIGNATURES, StrataCtx, ValType, add_to_linker};
 use wasmtime::{Engine, Instance, Linker, Module, Store, Trap};
 
 pub(crate) struct State {
@@ -83,28 +83,35 @@ pub(crate) mod errno {
     pub(crate) const SPIPE: i32 = 70;
 }
 
-/// The import lines every test guest may use; unused imports cost nothing.
-pub(crate) const IMPORTS: &str = r#"
-  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "clock_res_get" (func $clock_res_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
-  (import "wasi_snapshot_preview1" "proc_raise" (func $proc_raise (param i32) (result i32)))
-  (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
-  (import "wasi_snapshot_preview1" "sock_accept" (func $sock_accept (param i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "sock_recv" (func $sock_recv (param i32 i32 i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "sock_send" (func $sock_send (param i32 i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "sock_shutdown" (func $sock_shutdown (param i32 i32) (result i32)))
+/// The import lines every test guest may use, one per function of
+/// [`SIGNATURES`] named `$<function>`; unused imports cost nothing.
+pub(crate) fn imports() -> String {
+    let mut out = String::new();
+    for sig in SIGNATURES {
+        let params: Vec<&str> = sig
+            .params
+            .iter()
+            .map(|(_, p)| match p.ty() {
+                ValType::I32 => "i32",
+                ValType::I64 => "i64",
+            })
+            .collect();
+        let result = if sig.returns_errno {
+            "(result i32)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "(import \"{MODULE}\" \"{0}\" (func ${0} (param {1}) {result}))\n",
+            sig.name,
+            params.join(" ")
+        ));
+    }
+    out
+}
+
+/// The memory and helpers every test guest gets besides [`imports`].
+const HELPERS: &str = r#"
   (memory (export "memory") 1)
   ;; $out(ptr, len): write guest bytes to stdout through a ciovec at 0x10.
   (func $out (param $ptr i32) (param $len i32)
@@ -114,7 +121,7 @@ pub(crate) const IMPORTS: &str = r#"
       (then unreachable)))
 "#;
 
-/// A module with [`IMPORTS`] and `body`.
+/// A module with every import, [`HELPERS`] and `body`.
 pub(crate) fn module(body: &str) -> String {
-    format!("(module {IMPORTS} {body})")
+    format!("(module {} {HELPERS} {body})", imports())
 }

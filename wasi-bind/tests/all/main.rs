@@ -5,6 +5,7 @@ mod fuzz;
 mod guest;
 mod hello;
 mod poll;
+mod signatures;
 mod stdio;
 
 pub(crate) use guest::{Guest, errno};
