@@ -377,6 +377,25 @@ fn apply_mounts(
     Ok(())
 }
 
+/// Label of a run's result: when it was saved, in seconds since 1970 (UTC).
+pub(crate) const TIME_LABEL: &str = "strata.time";
+
+/// The guest's arguments as one line, each quoted (`'…'`) if it is empty or
+/// holds a space, a quote or a backslash, so `snapshot log` shows them as typed.
+fn quoted_args(args: &[String]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|w| {
+            if w.is_empty() || w.chars().any(|c| c.is_whitespace() || "'\"\\".contains(c)) {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            } else {
+                w.clone()
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
 /// The `--env KEY=VALUE` pairs.
 fn guest_env(env: &[String]) -> Result<Vec<(String, String)>> {
     env.iter()
@@ -517,11 +536,23 @@ fn save(
         Outcome::Exit(s) => s.to_string(),
         Outcome::Trap(_) => "trap".to_owned(),
     };
+    let args = quoted_args(&a.args);
+    // A deterministic run's result must not depend on when it ran.
+    let time = (!a.deterministic).then(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .to_string()
+    });
     let mut labels: Vec<(&str, &str)> = vec![
         ("strata.module", &module),
         ("strata.mount", &spec.guest),
         ("strata.exit", &status),
+        ("strata.args", &args),
     ];
+    if let Some(t) = &time {
+        labels.push((TIME_LABEL, t));
+    }
     let from = plan.start.as_ref().map(|(h, _)| h.to_hex());
     if let Some(from) = &from {
         labels.push(("strata.from", from));

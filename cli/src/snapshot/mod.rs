@@ -6,6 +6,7 @@ mod checkout;
 mod compare;
 mod inspect;
 mod layer;
+mod log;
 mod maintain;
 mod output;
 mod pack;
@@ -54,6 +55,14 @@ enum SnapshotCommand {
         a: String,
         /// The newer snapshot.
         b: String,
+    },
+    /// The runs of a chain, newest first: each run's result, time, exit
+    /// status, module and arguments, and what it changed (+added -deleted
+    /// ~modified paths). A --state chain: `snapshot --state DIR log`.
+    Log {
+        /// The newest run's result (default: `latest`).
+        #[arg(default_value = "latest")]
+        snap: String,
     },
     /// Write one file of a snapshot to stdout (symlinks are not followed).
     Cat {
@@ -180,6 +189,7 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),
         SnapshotCommand::Diff { a, b } => compare::run(&opened, &a, &b),
+        SnapshotCommand::Log { snap } => log::run(&opened, &snap),
         SnapshotCommand::Cat { snap, path } => cat::run(&opened, &snap, &path),
         SnapshotCommand::Checkout {
             snap,

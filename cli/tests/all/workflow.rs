@@ -219,3 +219,38 @@ fn state_takes_a_named_checkpoint_and_branches_from_one() {
     // `latest` as a checkpoint name is refused.
     run(&["--save", "latest", FS_SCRIPT]).fails(2, "the state's own ref");
 }
+
+#[test]
+fn log_lists_the_runs_of_a_state_chain() {
+    let e = Env::new();
+    let st = e.path("st");
+    let st = st.to_str().unwrap();
+    let run = |args: &[&str]| {
+        out(e
+            .cmd()
+            .args(["run", "--mem-dir", "/w", "--state", st, FS_SCRIPT])
+            .args(args))
+    };
+    run(&["write", "/w/a", "1"]).ok();
+    run(&["write", "/w/b", "two words", "rm", "/w/a"]).ok();
+    assert_eq!(run(&["exit", "4"]).code, Some(4));
+    let log = out(crate::strata().args(["snapshot", "--state", st, "log"])).ok();
+    let lines: Vec<&str> = log.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{log:#?}");
+    assert!(
+        lines[0].contains("exit 4    +0 -0 ~0  fs_script.wasm exit 4"),
+        "{log:#?}"
+    );
+    assert!(
+        lines[1].contains("exit 0    +1 -1 ~0  fs_script.wasm write /w/b 'two words' rm /w/a"),
+        "{log:#?}"
+    );
+    assert!(
+        lines[2].contains("+1 -0 ~0  fs_script.wasm write /w/a 1"),
+        "{log:#?}"
+    );
+    // Each line's hash names that step's result: it can be checked out.
+    let second = lines[1].split_whitespace().next().unwrap();
+    let o = out(crate::strata().args(["snapshot", "--state", st, "cat", second, "/b"])).ok();
+    assert_eq!(o.stdout, "two words");
+}
