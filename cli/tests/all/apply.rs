@@ -244,3 +244,22 @@ fn a_snapshot_without_parent_has_nothing_to_apply() {
     e.snap(&["apply", "imp", tree.to_str().unwrap()])
         .fails(1, "has no parent");
 }
+
+#[test]
+fn the_committed_fs_script_guest_is_fresh() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests");
+    let tmp = tempfile::tempdir().unwrap();
+    let built = std::process::Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .arg(tmp.path())
+        .output();
+    if !built.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("note: clang for wasm32-wasi is not available; not rebuilding cli/tests/guests");
+        return;
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("fs_script.wasm")).unwrap(),
+        std::fs::read(FS_SCRIPT).unwrap(),
+        "cli/tests/guests/fs_script.wasm is stale: run cli/tests/guests/build.sh and commit"
+    );
+}
