@@ -381,7 +381,8 @@ fn apply_mounts(
 pub(crate) const TIME_LABEL: &str = "strata.time";
 
 /// The guest's arguments as one line, each quoted (`'…'`) if it is empty or
-/// holds a space, a quote or a backslash, so `snapshot log` shows them as typed.
+/// holds a space, a quote or a backslash, so `snapshot log` shows them as typed;
+/// cut (ending in `…`) to fit a label (`MAX_LABEL_LEN` bytes).
 fn quoted_args(args: &[String]) -> String {
     let words: Vec<String> = args
         .iter()
@@ -393,7 +394,17 @@ fn quoted_args(args: &[String]) -> String {
             }
         })
         .collect();
-    words.join(" ")
+    let mut line = words.join(" ");
+    let max = strata_snapshots::format::MAX_LABEL_LEN - '…'.len_utf8();
+    if line.len() > strata_snapshots::format::MAX_LABEL_LEN {
+        let mut cut = max;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push('…');
+    }
+    line
 }
 
 /// The `--env KEY=VALUE` pairs.

@@ -254,3 +254,27 @@ fn log_lists_the_runs_of_a_state_chain() {
     let o = out(crate::strata().args(["snapshot", "--state", st, "cat", second, "/b"])).ok();
     assert_eq!(o.stdout, "two words");
 }
+
+#[test]
+fn long_argument_lists_still_save() {
+    let e = Env::new();
+    let mut args: Vec<String> = Vec::new();
+    for i in 0..600 {
+        args.extend([
+            "write".into(),
+            format!("/w/file-{i}"),
+            format!("content {i}"),
+        ]);
+    }
+    out(e
+        .cmd()
+        .args(["run", "--mem-dir", "/w", "--save", "many", FS_SCRIPT])
+        .args(&args))
+    .ok();
+    let show = e.snap(&["show", "many"]).ok();
+    assert!(
+        show.stdout.contains("strata.args = write /w/file-0 "),
+        "{show:#?}"
+    );
+    assert!(show.stdout.contains('…'), "{show:#?}");
+}
