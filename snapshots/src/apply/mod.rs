@@ -22,9 +22,10 @@
 mod host;
 mod place;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::checkout::{CheckoutError, CheckoutOptions};
 use crate::diff::{ChangeKind, diff};
@@ -191,28 +192,47 @@ fn host_path(root: &Path, comps: &[&str]) -> PathBuf {
     p
 }
 
-/// The entry at `comps` in the tree whose root directory is `root` (the
-/// root itself for no names), if there is one.
-fn entry_at(store: &Store, root: &Hash, comps: &[&str]) -> Result<Option<Entry>, Error> {
-    let mut e = Entry {
-        name: String::new(),
-        kind: EntryKind::Dir,
-        hash: *root,
-    };
-    for n in comps {
-        if e.kind != EntryKind::Dir {
-            return Ok(None);
+/// Directory objects already read, by hash: the steps come in tree order
+/// and share their parents, so each directory is decoded once, not once
+/// per change below it.
+struct Dirs<'a> {
+    store: &'a Store,
+    read: HashMap<Hash, Rc<DirObject>>,
+}
+
+impl Dirs<'_> {
+    fn get(&mut self, h: &Hash) -> Result<Rc<DirObject>, Error> {
+        if let Some(d) = self.read.get(h) {
+            return Ok(Rc::clone(d));
         }
-        let d: DirObject = store.get_object(&e.hash)?;
-        match d
-            .entries
-            .binary_search_by(|x| x.name.as_bytes().cmp(n.as_bytes()))
-        {
-            Ok(i) => e = d.entries[i].clone(),
-            Err(_) => return Ok(None),
-        }
+        let d = Rc::new(self.store.get_object::<DirObject>(h)?);
+        self.read.insert(*h, Rc::clone(&d));
+        Ok(d)
     }
-    Ok(Some(e))
+
+    /// The entry at `comps` in the tree whose root directory is `root` (the
+    /// root itself for no names), if there is one.
+    fn entry_at(&mut self, root: &Hash, comps: &[&str]) -> Result<Option<Entry>, Error> {
+        let mut e = Entry {
+            name: String::new(),
+            kind: EntryKind::Dir,
+            hash: *root,
+        };
+        for n in comps {
+            if e.kind != EntryKind::Dir {
+                return Ok(None);
+            }
+            let d = self.get(&e.hash)?;
+            match d
+                .entries
+                .binary_search_by(|x| x.name.as_bytes().cmp(n.as_bytes()))
+            {
+                Ok(i) => e = d.entries[i].clone(),
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(Some(e))
+    }
 }
 
 /// Diffs snapshot `snap` with its parent and checks every touched path in
@@ -238,12 +258,16 @@ pub fn prepare(store: &Store, snap: &Hash, dir: &Path) -> Result<ApplyPlan, Appl
         }
     }
     let changes = diff(store, &parent, snap)?;
+    let mut dirs = Dirs {
+        store,
+        read: HashMap::new(),
+    };
     let mut cleaned: HashSet<PathBuf> = HashSet::new();
     let mut steps = Vec::with_capacity(changes.len());
     for c in &changes {
         let comps: Vec<&str> = c.components().collect();
-        let old = entry_at(store, &pm.root, &comps)?;
-        let new = entry_at(store, &m.root, &comps)?;
+        let old = dirs.entry_at(&pm.root, &comps)?;
+        let new = dirs.entry_at(&m.root, &comps)?;
         let action = match (&old, &new, c.kind) {
             (_, _, ChangeKind::Added) => Action::Add,
             (_, _, ChangeKind::Removed) => Action::Remove,
