@@ -19,8 +19,7 @@ pub(crate) const LOWER_LABEL: &str = "strata.lower-fingerprint";
 pub(crate) enum Source {
     /// A host directory as the read-only lower layer.
     Host { host: String, read_only: bool },
-    /// An empty in-memory directory (`--mem-dir`, or a `--mount` naming no
-    /// other mount).
+    /// An empty in-memory directory (`--mem-dir`).
     Mem,
 }
 
@@ -32,7 +31,7 @@ pub(crate) struct MountSpec {
 }
 
 impl MountSpec {
-    fn writable(&self) -> bool {
+    pub(crate) fn writable(&self) -> bool {
         !matches!(
             self.source,
             Source::Host {
@@ -97,11 +96,13 @@ pub(crate) fn total(max_bytes: u64, max_total_bytes: Option<u64>) -> Arc<Budget>
 /// snapshot applies to (`option` names the option, for errors) and returns its
 /// index in `mounts`.
 ///
-/// `--mount GUEST` picks the mount at GUEST, or adds an in-memory one there if
-/// there is none. Without it, the single writable mount is picked. Saving needs
-/// a writable mount (`writable`); starting from a snapshot does not.
+/// `--mount GUEST` picks the mount at GUEST; one that no other option mounts
+/// is a usage error (a typo would otherwise save a new, empty mount and drop
+/// the guest's writes): a new in-memory mount is asked for with `--mem-dir`.
+/// Without it, the single writable mount is picked. Saving needs a writable
+/// mount (`writable`); starting from a snapshot does not.
 pub(crate) fn select(
-    mounts: &mut Vec<MountSpec>,
+    mounts: &[MountSpec],
     selector: Option<&str>,
     option: &str,
     writable: bool,
@@ -110,11 +111,15 @@ pub(crate) fn select(
         Some(guest) => match mounts.iter().position(|m| m.guest == guest) {
             Some(i) => i,
             None => {
-                mounts.push(MountSpec {
-                    guest: guest.to_owned(),
-                    source: Source::Mem,
-                });
-                mounts.len() - 1
+                let names: Vec<&str> = mounts.iter().map(|m| m.guest.as_str()).collect();
+                usage!(
+                    "--mount {guest} names no mount (mounted: {}); for a new in-memory mount there, add --mem-dir {guest}",
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                )
             }
         },
         None => {
@@ -143,6 +148,59 @@ pub(crate) fn select(
         );
     }
     Ok(i)
+}
+
+/// Checks that a run which keeps anything loses no writes unnamed: every
+/// writable mount is the `saved` one, applied (`--apply`: each writable
+/// `--dir` mount not in `discard`), or in `discard`. Returns the indices of
+/// the mounts to apply.
+pub(crate) fn check_kept(
+    specs: &[MountSpec],
+    saved: Option<usize>,
+    apply: bool,
+    discard: &[String],
+) -> Result<Vec<usize>> {
+    for d in discard {
+        match specs.iter().find(|m| m.guest == *d) {
+            Some(m) if m.writable() => {}
+            Some(_) => usage!("--discard {d}: that mount is read-only (it has no writes)"),
+            None => usage!("--discard {d} names no mount"),
+        }
+    }
+    let applied: Vec<usize> = (0..specs.len())
+        .filter(|&i| {
+            apply
+                && matches!(
+                    specs[i].source,
+                    Source::Host {
+                        read_only: false,
+                        ..
+                    }
+                )
+                && !discard.contains(&specs[i].guest)
+        })
+        .collect();
+    if apply && applied.is_empty() {
+        usage!("--apply needs a writable --dir mount (it writes back to host directories)");
+    }
+    if saved.is_none() && !apply {
+        return Ok(applied);
+    }
+    let lost: Vec<&str> = specs
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            m.writable() && Some(*i) != saved && !applied.contains(i) && !discard.contains(&m.guest)
+        })
+        .map(|(_, m)| m.guest.as_str())
+        .collect();
+    if !lost.is_empty() {
+        usage!(
+            "the guest's writes to {} would be lost at exit (a run saves one mount, and --apply only --dir mounts): add --discard GUEST for each to allow it, or mount it --ro-dir",
+            lost.join(", ")
+        );
+    }
+    Ok(applied)
 }
 
 /// A snapshot a mount starts from.

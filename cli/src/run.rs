@@ -1,7 +1,7 @@
 //! `strata run`: a WASI command module over overlays of host directories, optionally
 //! starting from a saved snapshot and saving the result.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -13,7 +13,8 @@ use strata_wasi::StrataCtxBuilder;
 
 use crate::guest::{self, Outcome};
 use crate::limits::LimitArgs;
-use crate::mounts::{self, LOWER_LABEL, MountSpec, Start, short};
+use crate::mounts::{self, LOWER_LABEL, MountSpec, Source, Start, short};
+use crate::snapshot::apply::{How, apply_hash};
 use crate::store::{self, Opened, usage};
 
 /// The ref `--state DIR` keeps its latest state under.
@@ -68,22 +69,39 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "state")]
     store: Option<PathBuf>,
     /// Start the selected mount from snapshot SNAP (a ref, a hash or a unique
-    /// hash prefix) instead of its directory.
-    #[arg(long, value_name = "SNAP", conflicts_with = "state")]
+    /// hash prefix) instead of its directory. With --state: a snapshot of the
+    /// state's store, instead of `latest` (the run's result becomes `latest`:
+    /// the chain branches there).
+    #[arg(long, value_name = "SNAP")]
     from: Option<String>,
     /// After the guest exits (with any status; not after a trap), save the
-    /// selected mount's tree as ref NAME.
-    #[arg(long, value_name = "NAME", conflicts_with = "state")]
+    /// selected mount's tree as ref NAME. With --state: a named checkpoint in
+    /// the state's store, besides `latest`.
+    #[arg(long, value_name = "NAME")]
     save: Option<String>,
     /// Keep the selected mount's state in the store DIR across runs: start from
     /// its ref `latest` if there is one, save the result there at exit.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// GUEST: the mount --save/--from/--state apply to (needed when there are
-    /// several writable mounts; a path no other option mounts becomes a new
-    /// in-memory mount).
+    /// several writable mounts). It must be mounted by another option: to
+    /// save or load a new in-memory mount, give --mem-dir GUEST.
     #[arg(long, value_name = "GUEST")]
     mount: Option<String>,
+    /// If the guest exits 0, apply what it changed in each writable --dir
+    /// mount to that host directory (as `strata snapshot apply`: refused,
+    /// changing nothing, where the host no longer matches what the guest
+    /// started from).
+    #[arg(long, conflicts_with = "fork_bench")]
+    apply: bool,
+    /// GUEST: a writable mount whose writes may be thrown away at exit. A run
+    /// that keeps anything (--save, --state, --apply) refuses to start while
+    /// another writable mount's writes would be lost unnamed. Repeatable.
+    #[arg(long, value_name = "GUEST")]
+    discard: Vec<String>,
+    /// No status lines (`saved …`, `applied …`); errors still print.
+    #[arg(short, long)]
+    quiet: bool,
     /// Benchmark instead of running once: prepare the mounts, snapshot them,
     /// then N times fork a fresh context in O(1) and run the guest with its
     /// output discarded; print runs/s and how the runs ended to stderr.
@@ -103,8 +121,13 @@ const SNAPSHOT_HELP: &str = "\
 Snapshots:
   A snapshot holds one mount's whole tree. --save, --from and --state apply to
   one mount: the only writable one (--dir or --mem-dir), or the one --mount
-  GUEST names (a GUEST nothing else mounts becomes an in-memory mount, so
-  `--mount /data --from NAME` needs no host directory). Started from a
+  GUEST names (it must be mounted: `--mem-dir /data --from NAME` needs no host
+  directory). A run that keeps anything (--save, --state, --apply) refuses to
+  start if another writable mount's writes would be lost: name each such
+  mount with --discard GUEST (or mount it --ro-dir). --state takes --from
+  SNAP (branch the chain from SNAP) and --save NAME (also name the result).
+  Status lines (`strata: saved …`, `strata: applied …`) go to stderr after
+  the guest has exited; --quiet drops them. Started from a
   snapshot, a --dir mount shows the snapshot's tree, not the host directory's
   (strata warns if that directory changed since the snapshot was taken).
   A tree loaded from a snapshot is held in memory and counts against
@@ -113,8 +136,17 @@ Snapshots:
   objects the store lacks. A saved run's parent is the tree it started from,
   so `strata snapshot export` and `checkout --changes-only` give its changes.
 
+Applying:
+  --apply writes what the guest changed in each writable --dir mount back to
+  that host directory, if it exited 0; otherwise nothing is applied. Every
+  touched path must still be as the guest found it (else nothing changes and
+  the conflicts are listed); each file is replaced by a rename. The recipe
+  with a named snapshot: `strata run --dir ./p::/p --save s tool.wasm &&
+  strata snapshot apply s ./p`.
+
 Examples:
   strata run --dir ./src::/src --save built build.wasm
+  strata run --dir ./src::/src --apply fmt.wasm /src
   strata run --dir ./src::/src --from built test.wasm
   strata run --state ./state --mem-dir /work counter.wasm
   strata run --fork-bench 1000 --fork-threads 2 --dir ./corpus::/in fuzz.wasm";
@@ -129,6 +161,11 @@ struct Plan {
     start: Option<(Hash, Manifest)>,
     /// The ref to save the result under.
     save_as: Option<String>,
+    /// A second ref for the result (`--state` with `--save NAME`).
+    also: Option<String>,
+    /// What ref `latest` held when read (`--state`): set again only if it
+    /// still holds that.
+    latest: Option<Option<Hash>>,
     /// The store's locks (see `store::RunLocks`).
     locks: store::RunLocks,
 }
@@ -149,8 +186,10 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     if a.fork_threads == 0 {
         usage!("--fork-threads must be at least 1");
     }
-    let mut specs = mounts::parse(&a.dirs, &a.ro_dirs, &a.mem_dirs)?;
-    let mut plan = plan(&a, &mut specs)?;
+    let specs = mounts::parse(&a.dirs, &a.ro_dirs, &a.mem_dirs)?;
+    let mut plan = plan(&a, &specs)?;
+    let saved_mount = plan.target.filter(|_| plan.save_as.is_some());
+    let applied = mounts::check_kept(&specs, saved_mount, a.apply, &a.discard)?;
     let mut fss: Vec<(String, Fs)> = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let start = match (&plan.store, &plan.start) {
@@ -182,6 +221,8 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     // host file that cannot be read fails the save, naming it, not the run.
     let mut saver = Saver::new();
     let start_snap = plan.target.map(|t| fss[t].1.snapshot());
+    let apply_starts: Vec<(usize, Snapshot)> =
+        applied.iter().map(|&i| (i, fss[i].1.snapshot())).collect();
     let lowers: Vec<_> = fss
         .iter()
         .filter_map(|(_, fs)| fs.snapshot().lower().cloned())
@@ -200,6 +241,17 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     let saved = save_result(
         &a, &specs, &mut plan, &mut saver, start_snap, &ctx, &outcome,
     );
+    let saved = saved.and_then(|h| {
+        apply_mounts(
+            &a,
+            &specs,
+            plan.store.as_ref(),
+            plan.target.zip(h),
+            apply_starts,
+            &ctx,
+            &outcome,
+        )
+    });
     // Host entries the overlay left out (met by the guest or the save).
     for l in &lowers {
         for w in l.take_warnings() {
@@ -210,7 +262,8 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(outcome.status()))
 }
 
-/// Saves the starting tree, then the guest's result, if the run saves.
+/// Saves the starting tree, then the guest's result, if the run saves;
+/// returns the result's hash.
 fn save_result(
     a: &RunArgs,
     specs: &[MountSpec],
@@ -219,7 +272,7 @@ fn save_result(
     start_snap: Option<Snapshot>,
     ctx: &strata_wasi::StrataCtx,
     outcome: &Outcome,
-) -> Result<()> {
+) -> Result<Option<Hash>> {
     if let (Some(name), Some(target)) = (&plan.save_as, plan.target) {
         let opened = plan.store.as_ref().context("a save needs a store")?;
         if let Outcome::Trap(_) = outcome {
@@ -235,17 +288,123 @@ fn save_result(
             let fs = ctx.fs(&spec.guest).context("the saved mount")?;
             let h = save(saver, opened, &fs.snapshot(), a, spec, plan, outcome)?;
             // --state read `latest` and sets it from that: compare-and-swap.
-            let expected = a
-                .state
-                .is_some()
-                .then(|| plan.start.as_ref().map(|(h, _)| h));
+            let expected = plan.latest.as_ref().map(Option::as_ref);
             opened.set_ref(name, expected, &h)?;
-            if a.save.is_some() {
-                eprintln!("strata: saved {} as `{name}` ({})", spec.guest, short(&h));
+            let mut names = format!("`{name}`");
+            if let Some(also) = &plan.also {
+                opened.set_ref(also, None, &h)?;
+                names.push_str(&format!(" and `{also}`"));
             }
+            if !a.quiet {
+                eprintln!(
+                    "strata: saved {} as {names} ({}) in `{}`",
+                    spec.guest,
+                    short(&h),
+                    opened.dir.display()
+                );
+            }
+            return Ok(Some(h));
         }
     }
+    Ok(None)
+}
+
+/// `--apply`: after an exit 0, writes each applied mount's change onto its
+/// host directory, as `snapshot apply` does. `saved` is the saved mount and
+/// its result, reused (its parent is its starting tree); every other mount
+/// is saved, starting tree then result, into a temporary store first.
+fn apply_mounts(
+    a: &RunArgs,
+    specs: &[MountSpec],
+    store: Option<&Opened>,
+    saved: Option<(usize, Hash)>,
+    starts: Vec<(usize, Snapshot)>,
+    ctx: &strata_wasi::StrataCtx,
+    outcome: &Outcome,
+) -> Result<()> {
+    if starts.is_empty() {
+        return Ok(());
+    }
+    match outcome {
+        Outcome::Exit(0) => {}
+        Outcome::Exit(s) => {
+            eprintln!("strata: the guest exited {s}: nothing applied");
+            return Ok(());
+        }
+        Outcome::Trap(_) => {
+            eprintln!("strata: nothing applied after a trap");
+            return Ok(());
+        }
+    }
+    let mut temp: Option<(tempfile::TempDir, Opened)> = None;
+    for (i, start) in starts {
+        let spec = &specs[i];
+        let Source::Host { host, .. } = &spec.source else {
+            continue;
+        };
+        let (opened, h) = match (saved, store) {
+            (Some((t, h)), Some(store)) if t == i => (store, h),
+            _ => {
+                let o = match &mut temp {
+                    Some((_, o)) => &*o,
+                    None => {
+                        let d = tempfile::Builder::new()
+                            .prefix("strata-apply-")
+                            .tempdir()
+                            .context("creating a temporary store for --apply")?;
+                        let o = store::open_at(d.path())?;
+                        &temp.insert((d, o)).1
+                    }
+                };
+                let fs = ctx.fs(&spec.guest).context("the applied mount")?;
+                let mut saver = Saver::new();
+                store::save(&mut saver, o, &start, &[("strata.start", "1")], "indexing")
+                    .with_context(|| format!("saving the starting tree of {}", spec.guest))?;
+                let labels = [("strata.mount", spec.guest.as_str())];
+                let h = store::save(&mut saver, o, &fs.snapshot(), &labels, "saving")
+                    .with_context(|| format!("saving {}", spec.guest))?;
+                (o, h)
+            }
+        };
+        let _held = opened.hold()?;
+        let how = How {
+            quiet: a.quiet,
+            ..How::default()
+        };
+        apply_hash(opened, &h, Path::new(host), how)
+            .with_context(|| format!("applying {} to `{host}`", spec.guest))?;
+    }
     Ok(())
+}
+
+/// Label of a run's result: when it was saved, in seconds since 1970 (UTC).
+pub(crate) const TIME_LABEL: &str = "strata.time";
+
+/// The guest's arguments as one line, each quoted (`'…'`) if it is empty or
+/// holds a space, a quote or a backslash, so `snapshot log` shows them as typed;
+/// cut (ending in `…`) to fit a label (`MAX_LABEL_LEN` bytes).
+fn quoted_args(args: &[String]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|w| {
+            if w.is_empty() || w.chars().any(|c| c.is_whitespace() || "'\"\\".contains(c)) {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            } else {
+                w.clone()
+            }
+        })
+        .collect();
+    let mut line = words.join(" ");
+    let max = strata_snapshots::format::MAX_LABEL_LEN - '…'.len_utf8();
+    if line.len() > strata_snapshots::format::MAX_LABEL_LEN {
+        let mut cut = max;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push('…');
+    }
+    line
 }
 
 /// The `--env KEY=VALUE` pairs.
@@ -279,9 +438,8 @@ fn module_name(a: &RunArgs) -> String {
 }
 
 /// Checks the snapshot options, opens the store and finds the starting
-/// snapshot; picks the mount they apply to (adding it to `specs` if `--mount`
-/// names a new one).
-fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
+/// snapshot; picks the mount they apply to.
+fn plan(a: &RunArgs, specs: &[MountSpec]) -> Result<Plan> {
     let option = match (&a.state, &a.save, &a.from) {
         (Some(_), ..) => "--state",
         (_, Some(_), _) => "--save",
@@ -295,6 +453,8 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
                 target: None,
                 start: None,
                 save_as: None,
+                also: None,
+                latest: None,
                 locks: store::RunLocks::default(),
             });
         }
@@ -311,28 +471,37 @@ fn plan(a: &RunArgs, specs: &mut Vec<MountSpec>) -> Result<Plan> {
     }
     let opened = store::open_at(&dir)?;
     let locks = store::RunLocks::take(&opened, a.state.is_some().then_some(STATE_REF))?;
-    let save_as = match (&a.save, &a.state) {
-        (Some(name), _) => Some(name.clone()),
-        (None, Some(_)) => Some(STATE_REF.to_owned()),
-        (None, None) => None,
+    let (save_as, also) = match (&a.save, &a.state) {
+        (_, Some(_)) => (Some(STATE_REF.to_owned()), a.save.clone()),
+        (Some(name), None) => (Some(name.clone()), None),
+        (None, None) => (None, None),
     };
-    if let Some(name) = &save_as {
+    for name in save_as.iter().chain(&also) {
         store::check_name(&opened.store, name)?;
     }
-    let start = match (&a.from, &a.state) {
-        (Some(spec), _) => Some(opened.manifest(spec)?),
-        (None, Some(_)) => match opened.store.get_ref(STATE_REF) {
-            Ok(_) => Some(opened.manifest(STATE_REF)?),
-            Err(SnapError::NoSuchRef(_)) => None,
+    if also.as_deref() == Some(STATE_REF) {
+        usage!("--save {STATE_REF} with --state: `{STATE_REF}` is the state's own ref");
+    }
+    let latest = match &a.state {
+        Some(_) => match opened.store.get_ref(STATE_REF) {
+            Ok(h) => Some(Some(h)),
+            Err(SnapError::NoSuchRef(_)) => Some(None),
             Err(e) => return Err(e).context("reading the state's ref `latest`"),
         },
-        (None, None) => None,
+        None => None,
+    };
+    let start = match (&a.from, &latest) {
+        (Some(spec), _) => Some(opened.manifest(spec)?),
+        (None, Some(Some(h))) => Some(opened.manifest(&h.to_hex())?),
+        _ => None,
     };
     Ok(Plan {
         store: Some(opened),
         target: Some(target),
         start,
         save_as,
+        also,
+        latest,
         locks,
     })
 }
@@ -378,11 +547,23 @@ fn save(
         Outcome::Exit(s) => s.to_string(),
         Outcome::Trap(_) => "trap".to_owned(),
     };
+    let args = quoted_args(&a.args);
+    // A deterministic run's result must not depend on when it ran.
+    let time = (!a.deterministic).then(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .to_string()
+    });
     let mut labels: Vec<(&str, &str)> = vec![
         ("strata.module", &module),
         ("strata.mount", &spec.guest),
         ("strata.exit", &status),
+        ("strata.args", &args),
     ];
+    if let Some(t) = &time {
+        labels.push((TIME_LABEL, t));
+    }
     let from = plan.start.as_ref().map(|(h, _)| h.to_hex());
     if let Some(from) = &from {
         labels.push(("strata.from", from));

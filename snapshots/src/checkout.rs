@@ -18,7 +18,7 @@
 //! of the caller (root's, for a root checkout) for anyone who runs it. The
 //! sticky bit is kept: it only narrows who may delete or rename entries.
 
-mod write;
+pub(crate) mod write;
 
 use std::fs;
 use std::io;

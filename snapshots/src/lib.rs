@@ -11,12 +11,14 @@
 //!   [`Error::UnsupportedVersion`], never a panic.
 //! - [`diff`](mod@diff) lists what changed between two saved snapshots, [`oci`] exports
 //!   and imports OCI image-layer tars, and [`checkout`] writes a snapshot into
-//!   a new host directory.
+//!   a new host directory; [`apply`](mod@apply) writes what a snapshot changed
+//!   against its parent onto an existing one, refusing on conflicts.
 //! - [`pack`] and [`unpack`] move one snapshot with all its objects as a
 //!   single verified file; [`cat`] reads one file of a stored snapshot.
 //! - [`format`] documents the byte layout and its versions.
 #![deny(missing_docs)]
 
+pub mod apply;
 mod cat;
 pub mod checkout;
 pub mod diff;

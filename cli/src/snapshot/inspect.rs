@@ -54,7 +54,12 @@ fn summary(m: &Manifest) -> String {
     let words: Vec<String> = m
         .labels
         .iter()
-        .filter(|(k, _)| k != crate::mounts::LOWER_LABEL && k != "strata.from")
+        .filter(|(k, _)| {
+            k != crate::mounts::LOWER_LABEL
+                && k != "strata.from"
+                && k != "strata.args"
+                && k != crate::run::TIME_LABEL
+        })
         .map(|(k, v)| format!("{}={v}", k.strip_prefix("strata.").unwrap_or(k)))
         .collect();
     words.join(" ")

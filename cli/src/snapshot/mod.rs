@@ -1,10 +1,12 @@
 //! `strata snapshot …`: the subcommands that manage a snapshot store, one group per file.
 
+pub(crate) mod apply;
 mod cat;
 mod checkout;
 mod compare;
 mod inspect;
 mod layer;
+mod log;
 mod maintain;
 mod output;
 mod pack;
@@ -22,12 +24,18 @@ use crate::store;
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 SNAP is a ref name (as given to `strata run --save`), a full hash, or a unique
-prefix of at least 4 hex digits of a snapshot's hash.")]
+prefix of at least 4 hex digits of a snapshot's hash. With --state DIR (the
+directory `strata run --state DIR` keeps), the state's newest snapshot is ref
+`latest`: `strata snapshot --state DIR checkout latest OUT`.")]
 pub(crate) struct SnapshotArgs {
     /// The snapshot store (default: $STRATA_STORE, else
     /// $XDG_DATA_HOME/strata/store, else ~/.local/share/strata/store).
     #[arg(long, value_name = "DIR", global = true)]
     store: Option<PathBuf>,
+    /// The state directory of `strata run --state DIR` (the store it keeps;
+    /// its newest snapshot is ref `latest`).
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "store")]
+    state: Option<PathBuf>,
     #[command(subcommand)]
     command: SnapshotCommand,
 }
@@ -47,6 +55,14 @@ enum SnapshotCommand {
         a: String,
         /// The newer snapshot.
         b: String,
+    },
+    /// The runs of a chain, newest first: each run's result, time, exit
+    /// status, module and arguments, and what it changed (+added -deleted
+    /// ~modified paths). A --state chain: `snapshot --state DIR log`.
+    Log {
+        /// The newest run's result (default: `latest`).
+        #[arg(default_value = "latest")]
+        snap: String,
     },
     /// Write one file of a snapshot to stdout (symlinks are not followed).
     Cat {
@@ -71,6 +87,27 @@ enum SnapshotCommand {
         /// does without owners: only for snapshots you trust).
         #[arg(long)]
         keep_setid: bool,
+    },
+    /// Apply what a snapshot changed against its parent (for a saved run,
+    /// the tree it started from) onto host directory DIR, refusing if a path
+    /// it touches no longer matches the parent there.
+    Apply {
+        /// The snapshot.
+        snap: String,
+        /// The host directory to change.
+        dir: PathBuf,
+        /// Print the plan (A/D/M/T per path, with conflicts) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply conflicting paths too (what the host has there is lost).
+        #[arg(long)]
+        force: bool,
+        /// Keep set-user-ID and set-group-ID bits (dropped by default).
+        #[arg(long)]
+        keep_setid: bool,
+        /// No summary line.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Write an OCI image-layer tar: the changes since the snapshot's parent
     /// (all of it if it has none), or the whole tree with --full.
@@ -128,7 +165,10 @@ enum SnapshotCommand {
 }
 
 pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
-    let dir = store::store_dir(a.store.as_deref())?;
+    let dir = match &a.state {
+        Some(state) => state.clone(),
+        None => store::store_dir(a.store.as_deref())?,
+    };
     // Only commands that add snapshots create a store; the others would
     // otherwise leave an empty one behind after a typo in the path.
     let creates = matches!(
@@ -149,6 +189,7 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Ls => inspect::ls(&opened),
         SnapshotCommand::Show { snap } => inspect::show(&opened, &snap),
         SnapshotCommand::Diff { a, b } => compare::run(&opened, &a, &b),
+        SnapshotCommand::Log { snap } => log::run(&opened, &snap),
         SnapshotCommand::Cat { snap, path } => cat::run(&opened, &snap, &path),
         SnapshotCommand::Checkout {
             snap,
@@ -164,6 +205,24 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
                 overwrite: force,
                 changes_only,
                 keep_setid,
+            },
+        ),
+        SnapshotCommand::Apply {
+            snap,
+            dir,
+            dry_run,
+            force,
+            keep_setid,
+            quiet,
+        } => apply::run(
+            &opened,
+            &snap,
+            &dir,
+            apply::How {
+                dry_run,
+                force,
+                keep_setid,
+                quiet,
             },
         ),
         SnapshotCommand::Export { snap, full, output } => {

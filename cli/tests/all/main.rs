@@ -1,5 +1,6 @@
 //! End-to-end tests of the `strata` binary (one test binary; one file per area).
 
+mod apply;
 mod concurrency;
 mod fork_bench;
 mod limits;
@@ -7,6 +8,7 @@ mod lower_defects;
 mod run_demo;
 mod run_snapshots;
 mod snapshot_cmds;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -74,10 +74,17 @@ fn state_dir_carries_writes_across_runs() {
 fn a_new_mount_can_start_from_a_snapshot() {
     let e = Env::new();
     e.run_demo(&["--save", "one"], "first").ok();
-    // No host directory at all: --mount /data is an in-memory mount filled
-    // from the snapshot.
+    // No host directory at all: --mem-dir /data is an in-memory mount
+    // filled from the snapshot.
     let o = out(e.cmd().args([
-        "run", "--mount", "/data", "--from", "one", DEMO, "/data", "m",
+        "run",
+        "--mem-dir",
+        "/data",
+        "--from",
+        "one",
+        DEMO,
+        "/data",
+        "m",
     ]))
     .ok();
     assert!(
@@ -128,8 +135,8 @@ fn snapshot_options_need_exactly_one_mount() {
         .run_demo(&["--save", "../evil"], "t")
         .fails(2, "invalid snapshot name");
     assert!(o.stdout.is_empty(), "{o:#?}");
-    // --state excludes --save/--from/--store (clap's own usage error).
-    let o = e.run_demo(&["--state", "s", "--save", "x"], "t");
+    // --state excludes --store (clap's own usage error).
+    let o = e.run_demo(&["--state", "s", "--store", "x"], "t");
     assert_eq!(o.code, Some(2), "{o:#?}");
     // Two mounts at one guest path.
     out(e
@@ -160,6 +167,8 @@ fn with_a_selector_any_of_several_mounts_is_saved() {
         "/b",
         "--mount",
         "/b",
+        "--discard",
+        "/a",
         "--save",
         "b",
         g,
@@ -173,6 +182,8 @@ fn with_a_selector_any_of_several_mounts_is_saved() {
         "/b",
         "--mount",
         "/a",
+        "--discard",
+        "/b",
         "--save",
         "a",
         g,
@@ -238,7 +249,7 @@ fn deterministic_runs_save_the_same_hash() {
     let det = |name: &str, tag: &str| {
         out(e.cmd().args([
             "run",
-            "--mount",
+            "--mem-dir",
             "/data",
             "--from",
             "base",

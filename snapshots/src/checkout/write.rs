@@ -209,7 +209,7 @@ fn split(path: &str) -> (Vec<&str>, &str) {
 }
 
 /// Writes `items` under the empty directory `root`.
-pub(super) fn write_all(
+pub(crate) fn write_all(
     store: &Store,
     root: &Path,
     items: &[Item],
