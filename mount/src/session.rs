@@ -22,8 +22,8 @@ pub enum MountError {
     Snapshot {
         /// The manifest asked for.
         hash: Hash,
-        /// Why.
-        source: strata_snapshots::Error,
+        /// Why (boxed: the store's error is large).
+        source: Box<strata_snapshots::Error>,
     },
     /// The mount point is not a directory.
     #[error("{0}: not a directory")]
@@ -76,7 +76,7 @@ pub fn serve(
 ) -> Result<(), MountError> {
     let manifest = read_manifest(&store, snap).map_err(|source| MountError::Snapshot {
         hash: *snap,
-        source,
+        source: Box::new(source),
     })?;
     if !mountpoint.is_dir() {
         return Err(MountError::NotADirectory(mountpoint.to_owned()));
