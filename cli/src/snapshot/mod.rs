@@ -8,6 +8,7 @@ mod inspect;
 mod layer;
 mod log;
 mod maintain;
+mod mount;
 mod output;
 mod pack;
 
@@ -155,6 +156,20 @@ enum SnapshotCommand {
         /// The snapshot (default: every ref).
         snap: Option<String>,
     },
+    /// Serve a snapshot read-only at MOUNTPOINT over FUSE, straight from the
+    /// store, until unmounted (Ctrl-C or `fusermount3 -u MOUNTPOINT`).
+    Mount {
+        /// The snapshot.
+        snap: String,
+        /// An existing directory.
+        mountpoint: PathBuf,
+        /// Return once mounted, serving from a detached process.
+        #[arg(long)]
+        background: bool,
+        /// Internal: print `ready` once mounted (the --background handshake).
+        #[arg(long, hide = true)]
+        notify_ready: bool,
+    },
     /// Remove a ref (its objects stay until `gc`).
     Rm {
         /// The ref name.
@@ -234,6 +249,12 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Pack { snap, output } => pack::pack_cmd(&opened, &snap, output.as_deref()),
         SnapshotCommand::Unpack { file, name } => pack::unpack_cmd(&opened, &file, name.as_deref()),
         SnapshotCommand::Verify { snap } => maintain::verify(&opened, snap.as_deref()),
+        SnapshotCommand::Mount {
+            snap,
+            mountpoint,
+            background,
+            notify_ready,
+        } => mount::run(&opened, &snap, &mountpoint, background, notify_ready),
         SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),
     }?;

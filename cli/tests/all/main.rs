@@ -5,6 +5,7 @@ mod concurrency;
 mod fork_bench;
 mod limits;
 mod lower_defects;
+mod mount;
 mod run_demo;
 mod run_snapshots;
 mod snapshot_cmds;
