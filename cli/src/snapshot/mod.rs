@@ -8,6 +8,7 @@ mod layer;
 mod maintain;
 mod output;
 mod pack;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,8 +25,9 @@ use crate::store;
 SNAP is a ref name (as given to `strata run --save`), a full hash, or a unique
 prefix of at least 4 hex digits of a snapshot's hash.")]
 pub(crate) struct SnapshotArgs {
-    /// The snapshot store (default: $STRATA_STORE, else
-    /// $XDG_DATA_HOME/strata/store, else ~/.local/share/strata/store).
+    /// The snapshot store: a directory or s3://BUCKET/PREFIX (default:
+    /// $STRATA_STORE, else $XDG_DATA_HOME/strata/store, else
+    /// ~/.local/share/strata/store).
     #[arg(long, value_name = "DIR", global = true)]
     store: Option<PathBuf>,
     #[command(subcommand)]
@@ -118,6 +120,30 @@ enum SnapshotCommand {
         /// The snapshot (default: every ref).
         snap: Option<String>,
     },
+    /// Copy a snapshot, and the objects it reaches that STORE lacks, to STORE
+    /// (a directory or s3://BUCKET/PREFIX); a ref keeps its name there.
+    Push {
+        /// The snapshot.
+        snap: String,
+        /// The destination store.
+        #[arg(long, value_name = "STORE")]
+        to: PathBuf,
+        /// Requests at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Copy a snapshot, and the objects it reaches that this store lacks,
+    /// from STORE; a ref keeps its name here.
+    Pull {
+        /// The snapshot (in STORE).
+        snap: String,
+        /// The source store.
+        #[arg(long, value_name = "STORE")]
+        from: PathBuf,
+        /// Requests at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+    },
     /// Remove a ref (its objects stay until `gc`).
     Rm {
         /// The ref name.
@@ -133,9 +159,11 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
     // otherwise leave an empty one behind after a typo in the path.
     let creates = matches!(
         a.command,
-        SnapshotCommand::Import { .. } | SnapshotCommand::Unpack { .. }
+        SnapshotCommand::Import { .. }
+            | SnapshotCommand::Unpack { .. }
+            | SnapshotCommand::Pull { .. }
     );
-    if !creates && !dir.is_dir() {
+    if !creates && !store::exists(&dir) {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;
@@ -175,6 +203,8 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
         SnapshotCommand::Pack { snap, output } => pack::pack_cmd(&opened, &snap, output.as_deref()),
         SnapshotCommand::Unpack { file, name } => pack::unpack_cmd(&opened, &file, name.as_deref()),
         SnapshotCommand::Verify { snap } => maintain::verify(&opened, snap.as_deref()),
+        SnapshotCommand::Push { snap, to, jobs } => transfer::push(&opened, &snap, &to, jobs),
+        SnapshotCommand::Pull { snap, from, jobs } => transfer::pull(&opened, &snap, &from, jobs),
         SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),
     }?;

@@ -4,6 +4,7 @@ mod concurrency;
 mod fork_bench;
 mod limits;
 mod lower_defects;
+mod remote;
 mod run_demo;
 mod run_snapshots;
 mod snapshot_cmds;
