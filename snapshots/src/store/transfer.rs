@@ -37,6 +37,9 @@ pub struct TransferStats {
     pub present: usize,
 }
 
+/// An object read during the walk: its kind, bytes and children.
+type Fetched = (Kind, Vec<u8>, Vec<(Kind, Hash)>);
+
 /// Where one object to read is.
 enum Place {
     /// In pack `path`, at `offset`, `len` bytes.
@@ -79,7 +82,7 @@ impl Store {
         let mut stats = TransferStats::default();
         // Discover: the missing objects other than chunks, level by level,
         // with their bytes; chunks are only listed.
-        let mut meta: DigestMap<(Kind, Vec<u8>, Vec<(Kind, Hash)>)> = DigestMap::default();
+        let mut meta: DigestMap<Fetched> = DigestMap::default();
         let mut chunks: DigestMap<()> = DigestMap::default();
         let mut seen = DigestSet::default();
         let mut level = vec![(Kind::Manifest, *manifest)];
