@@ -466,7 +466,7 @@ fn plan(a: &RunArgs, specs: &[MountSpec]) -> Result<Plan> {
         None => store::store_dir(a.store.as_deref())?,
     };
     // Only a run that saves creates a store.
-    if !saving && !dir.is_dir() {
+    if !saving && !store::exists(&dir) {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use strata_engine::Snapshot;
@@ -63,11 +64,44 @@ pub(crate) struct Opened {
     pub(crate) dir: PathBuf,
 }
 
-/// Opens (creating it if needed) the store in `dir`. Whenever it has to wait
-/// for a lock another process holds, it says so on stderr, naming the file.
+/// The remote store URL `dir` is (`s3://BUCKET/PREFIX`), if it is one.
+fn remote_url(dir: &Path) -> Option<&str> {
+    dir.to_str().filter(|d| strata_remote::is_remote(d))
+}
+
+/// Whether a store exists at `dir` (a remote store always may: its bucket
+/// is checked by the first request).
+pub(crate) fn exists(dir: &Path) -> bool {
+    remote_url(dir).is_some() || dir.is_dir()
+}
+
+/// `gc`'s grace period on a remote store: `$STRATA_GC_GRACE` seconds, else
+/// an hour (README, "Remote stores").
+fn gc_grace() -> Result<Duration> {
+    match std::env::var("STRATA_GC_GRACE") {
+        Ok(v) => v
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| anyhow::anyhow!("STRATA_GC_GRACE=`{v}`: not a number of seconds")),
+        Err(_) => Ok(strata_remote::DEFAULT_GRACE),
+    }
+}
+
+/// Opens (creating it if needed) the store in `dir`, or the remote store
+/// `dir` names (`s3://BUCKET/PREFIX`, configured from the `AWS_*`
+/// variables). Whenever it has to wait for a lock another process holds, it
+/// says so on stderr, naming the file.
 pub(crate) fn open_at(dir: &Path) -> Result<Opened> {
-    let store =
-        Store::open(dir).with_context(|| format!("opening the store `{}`", dir.display()))?;
+    let store = match remote_url(dir) {
+        Some(url) => Store::with_backend(strata_remote::open_url(
+            url,
+            gc_grace()?,
+            Duration::from_secs(20),
+        )?),
+        None => {
+            Store::open(dir).with_context(|| format!("opening the store `{}`", dir.display()))?
+        }
+    };
     store.on_lock_wait(|path| {
         eprintln!(
             "strata: waiting for the lock on `{}` (another process holds it)",

@@ -45,6 +45,6 @@ pub use pack::{PACK_FILE_MAGIC, PACK_FILE_VERSION_1, pack, unpack};
 pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
 pub use store::{
-    AtomicWrite, Backend, Batch, DEFAULT_PACK_LIMIT, FsBackend, GcStats, LockFile, MAX_REF_LEN,
-    MemBackend, RefLock, Store, StoreLock,
+    AtomicWrite, Backend, Batch, CAS_LIMIT, DEFAULT_PACK_LIMIT, FsBackend, GcStats, LockFile,
+    MAX_REF_LEN, MemBackend, RefLock, Store, StoreLock, TransferStats,
 };

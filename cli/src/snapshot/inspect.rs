@@ -13,18 +13,12 @@ use crate::store::Opened;
 /// A damaged ref or manifest gets its own line and does not hide the others;
 /// the command then fails after listing.
 pub(super) fn ls(opened: &Opened) -> Result<()> {
-    // The ref names, read from the store's `refs/` folder (the layout the
-    // snapshots crate documents) so that one unreadable ref cannot hide the rest.
-    let folder = opened.dir.join("refs");
-    let mut names: Vec<String> = match std::fs::read_dir(&folder) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| !n.starts_with('.'))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("listing `{}`", folder.display())),
-    };
-    names.sort();
+    // Every name in the `refs` folder, so that one unreadable ref cannot
+    // hide the rest.
+    let names = opened
+        .store
+        .ref_names()
+        .with_context(|| format!("listing the refs of `{}`", opened.dir.display()))?;
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut damaged = 0;
     for name in &names {

@@ -42,6 +42,10 @@ pub(super) fn gc(opened: &Opened) -> Result<()> {
         "removed {} objects, kept {}, cleared {} temporary files",
         s.removed, s.kept, s.temp_removed
     );
+    if s.pending > 0 {
+        // A remote store removes them at a gc after its grace period.
+        println!("{} unreachable objects wait for a later gc", s.pending);
+    }
     Ok(())
 }
 

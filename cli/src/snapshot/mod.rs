@@ -11,6 +11,7 @@ mod maintain;
 mod mount;
 mod output;
 mod pack;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,8 +30,9 @@ prefix of at least 4 hex digits of a snapshot's hash. With --state DIR (the
 directory `strata run --state DIR` keeps), the state's newest snapshot is ref
 `latest`: `strata snapshot --state DIR checkout latest OUT`.")]
 pub(crate) struct SnapshotArgs {
-    /// The snapshot store (default: $STRATA_STORE, else
-    /// $XDG_DATA_HOME/strata/store, else ~/.local/share/strata/store).
+    /// The snapshot store: a directory or s3://BUCKET/PREFIX (default:
+    /// $STRATA_STORE, else $XDG_DATA_HOME/strata/store, else
+    /// ~/.local/share/strata/store).
     #[arg(long, value_name = "DIR", global = true)]
     store: Option<PathBuf>,
     /// The state directory of `strata run --state DIR` (the store it keeps;
@@ -170,6 +172,30 @@ enum SnapshotCommand {
         #[arg(long, hide = true)]
         notify_ready: bool,
     },
+    /// Copy a snapshot, and the objects it reaches that STORE lacks, to STORE
+    /// (a directory or s3://BUCKET/PREFIX); a ref keeps its name there.
+    Push {
+        /// The snapshot.
+        snap: String,
+        /// The destination store.
+        #[arg(long, value_name = "STORE")]
+        to: PathBuf,
+        /// Requests at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+    },
+    /// Copy a snapshot, and the objects it reaches that this store lacks,
+    /// from STORE; a ref keeps its name here.
+    Pull {
+        /// The snapshot (in STORE).
+        snap: String,
+        /// The source store.
+        #[arg(long, value_name = "STORE")]
+        from: PathBuf,
+        /// Requests at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+    },
     /// Remove a ref (its objects stay until `gc`).
     Rm {
         /// The ref name.
@@ -188,9 +214,11 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
     // otherwise leave an empty one behind after a typo in the path.
     let creates = matches!(
         a.command,
-        SnapshotCommand::Import { .. } | SnapshotCommand::Unpack { .. }
+        SnapshotCommand::Import { .. }
+            | SnapshotCommand::Unpack { .. }
+            | SnapshotCommand::Pull { .. }
     );
-    if !creates && !dir.is_dir() {
+    if !creates && !store::exists(&dir) {
         anyhow::bail!("no snapshot store at `{}`", dir.display());
     }
     let opened = store::open_at(&dir)?;
@@ -255,6 +283,8 @@ pub(crate) fn run(a: SnapshotArgs) -> Result<ExitCode> {
             background,
             notify_ready,
         } => mount::run(&opened, &snap, &mountpoint, background, notify_ready),
+        SnapshotCommand::Push { snap, to, jobs } => transfer::push(&opened, &snap, &to, jobs),
+        SnapshotCommand::Pull { snap, from, jobs } => transfer::pull(&opened, &snap, &from, jobs),
         SnapshotCommand::Rm { name } => maintain::rm(&opened, &name),
         SnapshotCommand::Gc => maintain::gc(&opened),
     }?;

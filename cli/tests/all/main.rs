@@ -6,6 +6,7 @@ mod fork_bench;
 mod limits;
 mod lower_defects;
 mod mount;
+mod remote;
 mod run_demo;
 mod run_snapshots;
 mod snapshot_cmds;

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::lock::{LockFile, temp_in_use};
 
@@ -18,6 +18,10 @@ use super::lock::{LockFile, temp_in_use};
 /// The store's crash safety rests on [`Backend::write_atomic`]: after it
 /// returns, the file is durable with exactly the bytes given; if it fails or
 /// the machine stops during it, the file is absent (or keeps its old content).
+///
+/// Files under `objects/` and `packs/` are named by their content: a backend
+/// may keep a file of that name already present instead of writing it again
+/// (an object store writes them create-if-absent).
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Reads at most `limit` bytes of the file at `path`; `None` if absent.
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>>;
@@ -79,7 +83,35 @@ pub trait Backend: Send + Sync + fmt::Debug {
         let _ = path;
         Ok(false)
     }
+    /// Replaces the file at `path` (at most [`CAS_LIMIT`] bytes) with `data`
+    /// if it now holds exactly `expected` (`None`: if it is absent); else
+    /// returns what it holds and changes nothing. The default reads, compares
+    /// and writes: the caller serialises (the store holds `refs.lock`); a
+    /// backend shared without lock files makes the write itself conditional.
+    fn compare_and_swap(
+        &self,
+        path: &str,
+        expected: Option<&[u8]>,
+        data: &[u8],
+    ) -> io::Result<Result<(), Option<Vec<u8>>>> {
+        let found = self.read(path, CAS_LIMIT)?;
+        if found.as_deref() != expected {
+            return Ok(Err(found));
+        }
+        self.write_atomic(path, data).map(Ok)
+    }
+    /// `Some(grace)` for a backend that processes on other machines share
+    /// without lock files (object storage): `gc` then removes only what was
+    /// already unreachable at a `gc` at least `grace` earlier (see
+    /// `shared_gc`), and a save must finish within `grace`. `None` (the
+    /// default): the lock protocol of the `lock` module applies.
+    fn gc_grace(&self) -> Option<Duration> {
+        None
+    }
 }
+
+/// Longest file [`Backend::compare_and_swap`] compares (refs are 65 bytes).
+pub const CAS_LIMIT: u64 = 4096;
 
 /// A file being written by [`Backend::create_atomic`]. Dropping it without
 /// `commit` leaves nothing behind.

@@ -32,6 +32,9 @@ pub struct GcStats {
     pub temp_removed: usize,
     /// Packs rewritten (they held unreachable objects or were small) or removed.
     pub packs_rewritten: usize,
+    /// Unreachable objects left for a later `gc` (a store shared without
+    /// locks removes them only after its grace period: see `shared_gc`).
+    pub pending: usize,
 }
 
 /// Packs smaller than this are merged by `gc` even when all their objects are
@@ -42,7 +45,7 @@ impl Store {
     /// Adds to `seen` every object reachable from `roots` (manifests), each
     /// read, verified against its hash and decoded; chunks are verified too
     /// when `chunks` is set, and otherwise only listed.
-    fn mark(
+    pub(super) fn mark(
         &self,
         seen: &mut DigestSet,
         roots: &[Hash],
@@ -90,8 +93,13 @@ impl Store {
     /// Safe while other processes save and read, if they hold
     /// [`Store::lock_shared`] as the protocol says (see the `lock` module):
     /// the delete phase waits for them. The calling thread must not hold a
-    /// [`crate::StoreLock`] itself: gc would wait for it forever.
+    /// [`crate::StoreLock`] itself: gc would wait for it forever. On a backend
+    /// shared without locks ([`super::Backend::gc_grace`]), removal takes two
+    /// `gc` runs a grace period apart instead (see `shared_gc`).
     pub fn gc(&self) -> Result<GcStats> {
+        if let Some(grace) = self.backend().gc_grace() {
+            return self.gc_shared(grace);
+        }
         let start = SystemTime::now();
         let lock = self.store_lock_file()?;
         // Mark under the shared lock: saves go on meanwhile.

@@ -288,6 +288,7 @@ impl Store {
             self.acquire(f, false)?;
             self.note_generation(f)?;
         }
+        self.note_pending()?;
         Ok(StoreLock { _file: file })
     }
 
@@ -330,18 +331,26 @@ impl Store {
         if let Some(f) = &file {
             self.acquire(f, true)?;
         }
-        let found = match self.get_ref(name) {
-            Ok(h) => Some(h),
-            Err(Error::NoSuchRef(_)) => None,
-            Err(e) => return Err(e),
-        };
-        if found.as_ref() != expected {
-            return Err(Error::RefChanged {
-                name: name.to_owned(),
-                expected: expected.copied(),
-                found,
-            });
+        let path = format!("refs/{name}");
+        let old = expected.map(|h| format!("{h}\n"));
+        let body = format!("{new}\n");
+        match self.backend.compare_and_swap(
+            &path,
+            old.as_deref().map(str::as_bytes),
+            body.as_bytes(),
+        )? {
+            Ok(()) => Ok(()),
+            Err(found) => {
+                let found = match found {
+                    None => None,
+                    Some(b) => Some(super::parse_ref(name, &b)?),
+                };
+                Err(Error::RefChanged {
+                    name: name.to_owned(),
+                    expected: expected.copied(),
+                    found,
+                })
+            }
         }
-        self.set_ref(name, new)
     }
 }

@@ -28,12 +28,15 @@ mod gc;
 mod lock;
 mod mem;
 mod packs;
+mod shared_gc;
+mod transfer;
 
-pub use backend::{AtomicWrite, Backend, FsBackend};
+pub use backend::{AtomicWrite, Backend, CAS_LIMIT, FsBackend};
 pub use gc::GcStats;
 pub use lock::{LockFile, RefLock, StoreLock};
 pub use mem::MemBackend;
 pub use packs::{Batch, DEFAULT_PACK_LIMIT};
+pub use transfer::TransferStats;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -75,6 +78,8 @@ pub struct Store {
     ref_cas: Mutex<()>,
     /// Told when a lock has to be waited for.
     wait_notice: Mutex<Option<lock::WaitNotice>>,
+    /// gc's pending list, on a backend shared without locks (see `shared_gc`).
+    pending: Mutex<shared_gc::Pending>,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +121,15 @@ fn check_ref_name(name: &str) -> Result<()> {
     }
 }
 
+/// Decodes the content of ref `name`: a hash in hex and a newline.
+fn parse_ref(name: &str, bytes: &[u8]) -> Result<Hash> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.strip_suffix('\n'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::BadRef(name.to_owned()))
+}
+
 impl Store {
     /// Opens (creating it if needed) the store in host directory `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
@@ -134,6 +148,7 @@ impl Store {
             disk_generation: Mutex::new(None),
             ref_cas: Mutex::new(()),
             wait_notice: Mutex::new(None),
+            pending: Mutex::new(shared_gc::Pending::default()),
         }
     }
 
@@ -187,6 +202,9 @@ impl Store {
     /// packs seen so far, and loose objects if there were any. A stale "no"
     /// only makes a batch write an object twice.
     pub(crate) fn has_cached(&self, h: &Hash) -> Result<bool> {
+        if self.is_pending(h) {
+            return Ok(false);
+        }
         self.ensure_scanned()?;
         let loose = {
             let p = self.packs_read();
@@ -328,8 +346,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether the store holds an object under `h` (unverified).
+    /// Whether the store holds an object under `h` (unverified). On a store
+    /// shared without locks, an object a `gc` listed for removal counts as
+    /// absent (see `shared_gc`).
     pub fn contains(&self, h: &Hash) -> Result<bool> {
+        if self.is_pending(h) {
+            return Ok(false);
+        }
         if self.has_cached(h)? || self.backend.exists(&object_path(h))? {
             return Ok(true);
         }
@@ -379,17 +402,27 @@ impl Store {
             .backend
             .read(&format!("refs/{name}"), 66)?
             .ok_or_else(|| Error::NoSuchRef(name.to_owned()))?;
-        std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|s| s.strip_suffix('\n'))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::BadRef(name.to_owned()))
+        parse_ref(name, &bytes)
     }
 
     /// Removes ref `name` (its objects stay until `gc`).
     pub fn remove_ref(&self, name: &str) -> Result<()> {
         check_ref_name(name)?;
         Ok(self.backend.remove(&format!("refs/{name}"))?)
+    }
+
+    /// The names in the store's `refs` folder, sorted, whether valid ref
+    /// names or not (a listing that shows damage rather than hiding it);
+    /// leftover temporary files are left out.
+    pub fn ref_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .backend
+            .list("refs")?
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     /// Every ref and the manifest it points at, sorted by name.

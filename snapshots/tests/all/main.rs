@@ -9,6 +9,7 @@ mod depth;
 mod determinism;
 mod diff;
 mod faults;
+mod fetch;
 mod golden;
 mod incremental;
 mod lower_links;
