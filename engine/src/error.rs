@@ -25,7 +25,8 @@ pub enum Error {
     #[error("directory not empty")]
     NotEmpty,
     /// The path leaves the directory it is resolved in: `..` above the base, an
-    /// absolute path or an absolute symlink target (ENOTCAPABLE in WASI terms).
+    /// absolute path or an absolute symlink target (EPERM, as wasmtime-wasi
+    /// answers on a real directory).
     #[error("path escapes its base directory")]
     Escape,
     /// More symlink expansions than the configured limit (ELOOP), or `O_NOFOLLOW`
@@ -53,7 +54,8 @@ pub enum Error {
     /// The configured number of open handles is reached (EMFILE).
     #[error("too many open files")]
     TooManyOpen,
-    /// The filesystem is mounted read-only (EROFS).
+    /// The filesystem is mounted read-only (EPERM, as wasmtime-wasi answers on a
+    /// read-only preopen).
     #[error("read-only filesystem")]
     ReadOnly,
     /// An offset or size beyond the largest supported file (EFBIG).

@@ -1,4 +1,4 @@
-//! The guest's file-descriptor table: one table for stdio and, later, engine files.
+//! The guest's file-descriptor table: one table for stdio and engine files and directories.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,11 +18,11 @@ pub(crate) struct FsFd {
     pub(crate) preopen: Option<String>,
 }
 
-/// What one guest fd refers to.
+/// What one guest fd refers to: a stdio stream, or (`Fs`) a preopened
+/// directory or an open file or directory over an engine open-file description.
 ///
-/// Engine-backed entries (preopened directories, open files and directories over
-/// engine open-file descriptions) become new variants here; every `match` on this
-/// enum is a place the filesystem functions must answer for them.
+/// Every `match` on this enum is a place each kind must be answered for, so a
+/// new kind of fd cannot be forgotten there.
 #[derive(Debug)]
 pub(crate) enum Descriptor {
     /// fd 0 as configured by the builder.

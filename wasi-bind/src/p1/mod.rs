@@ -1,5 +1,7 @@
-//! `wasi_snapshot_preview1` host functions, one file per witx prefix; `table.rs`
-//! registers them.
+//! `wasi_snapshot_preview1` host functions: all 46, one file per witx prefix
+//! (`args.rs` also holds `environ_*`; `readdir.rs` packs the dirents of `fd_readdir`);
+//! `table.rs` registers them and decodes their arguments by the kinds of
+//! `kinds.rs`, and `desc.rs` holds what the `fd_*` and `path_*` files share.
 
 mod args;
 mod clock;
