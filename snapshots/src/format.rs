@@ -27,7 +27,7 @@
 //! - symlink: `target: str, meta`.
 //! - manifest: `version: u16, root: hash, parent: Option<hash>, lowers:
 //!   [(fingerprint: hash)], labels: [(key: str, value: str)] sorted by key,
-//!   tick: u64, links: [[path]]` — `links` lists every file or symlink with
+//!   tick: u64 (written as 0), links: [[path]]` — `links` lists every file or symlink with
 //!   several names as the sorted paths (each a list of names from the root) of
 //!   its names, groups sorted by their first path. Hard links live here, not in
 //!   directories, so that linking never changes the hash of an unrelated
@@ -255,7 +255,8 @@ pub struct Manifest {
     /// Free-form key/value labels, sorted by key, keys unique.
     #[serde(deserialize_with = "bounded_seq::<_, _, MAX_LABELS>")]
     pub labels: Vec<(String, String)>,
-    /// The filesystem's logical clock when the snapshot was taken.
+    /// Reserved for the filesystem's logical clock: saves write 0, and a load
+    /// does not read it.
     pub tick: u64,
     /// Files with several names.
     #[serde(deserialize_with = "bounded_seq::<_, _, MAX_LINK_GROUPS>")]

@@ -221,7 +221,8 @@ impl Saver {
             parent,
             lowers,
             labels,
-            // The engine has no public accessor for a state's logical tick yet.
+            // Always 0: the state's logical tick (`Snapshot::tick`) is not
+            // saved, and `load` does not read this field.
             tick: 0,
             links,
         };
