@@ -1,10 +1,10 @@
 //! Copy-up: giving a lower object an upper record before it changes.
 //!
 //! Preconditions and rules, for every caller:
-//! - Copy-up runs inside an operation, before the first change to the object,
-//!   under [`Fs::atomic`] (namespace operations) or before any change at all
-//!   (data operations): if it or a later step fails, the operation leaves
-//!   nothing behind.
+//! - Copy-up runs inside an operation, before the first change to the object:
+//!   under [`Fs::atomic`] (namespace and metadata operations), or, in data
+//!   operations, through `copy_up_undoable` and `undo_copy_up` when a later
+//!   step fails: either way a failed operation leaves nothing behind.
 //! - It copies metadata only, never file data: a copied-up file's body is
 //!   "backed by the lower file" ([`FileData::backed_by_lower`]) and its chunks
 //!   are read from the lower layer as they are first written or truncated.
@@ -52,5 +52,25 @@ impl Fs {
         self.charge(charge);
         self.tree.inodes.insert(ino, InodeRef(Arc::new(inode)));
         Ok(())
+    }
+
+    /// `copy_up` for an operation outside [`Fs::atomic`]: returns the inode
+    /// copied up now (`None` if it had a record already), for
+    /// [`Fs::undo_copy_up`] if a later step fails.
+    pub(crate) fn copy_up_undoable(&mut self, ino: Ino) -> Result<Option<Ino>> {
+        let fresh = !self.tree.inodes.contains_key(&ino);
+        self.copy_up(ino)?;
+        Ok(fresh.then_some(ino))
+    }
+
+    /// Takes back a record `copy_up_undoable` made, with its charge.
+    ///
+    /// # Preconditions
+    /// Nothing changed the record since it was copied up.
+    pub(crate) fn undo_copy_up(&mut self, copied: Option<Ino>) {
+        if let Some(inode) = copied.and_then(|ino| self.tree.inodes.remove(&ino)) {
+            self.tree.bytes -= inode.content_bytes();
+            self.release(inode.charge());
+        }
     }
 }

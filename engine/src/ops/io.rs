@@ -89,21 +89,30 @@ impl Fs {
         } else {
             offset
         };
-        self.copy_up(ino)?;
+        // Not a transaction (see `Fs`): the copy-up alone is undone on error,
+        // and `FileData::write` changes nothing unless it succeeds.
+        let copied = self.copy_up_undoable(ino)?;
         let budget = self.byte_budget();
         let max = self.shared.config.max_file_size;
         let lower = self.shared.lower.clone();
-        let now = self.now();
-        let inode = self.inode_mut(ino)?;
-        let Some(file) = inode.file_mut() else {
-            return Err(Error::BadHandle);
+        let written = self.inode_mut(ino).and_then(|inode| {
+            let file = inode.file_mut().ok_or(Error::BadHandle)?;
+            file.write(offset, data, budget, max, &mut |off, b| match &lower {
+                Some(l) => l.read(ino, off, b),
+                None => Ok(0),
+            })
+        });
+        let w = match written {
+            Ok(w) => w,
+            Err(e) => {
+                self.undo_copy_up(copied);
+                return Err(e);
+            }
         };
-        let w = file.write(offset, data, budget, max, &mut |off, b| match &lower {
-            Some(l) => l.read(ino, off, b),
-            None => Ok(0),
-        })?;
-        inode.meta.mtime = now;
-        inode.meta.ctime = now;
+        let now = self.now();
+        let m = &mut self.inode_mut(ino)?.meta;
+        m.mtime = now;
+        m.ctime = now;
         self.tree.bytes += w.content;
         self.release(w.charge_before);
         self.charge(w.charge_after);

@@ -284,7 +284,11 @@ fn failed_operations_undo_their_copy_ups_and_charges() {
         fs.rename(&root, "d/f", &root, "e/g"),
         Err(Error::NoSpace)
     ));
-    assert_eq!(fs.upper_inodes(), inodes, "copy-ups of a failed rename stay");
+    assert_eq!(
+        fs.upper_inodes(),
+        inodes,
+        "a failed rename left copy-ups behind"
+    );
     assert_eq!(fs.charged_bytes(), charged);
     assert_eq!(total.used(), used);
     // The same for link: both copy-ups (of `e` and `d/f`) fit exactly, the
@@ -310,8 +314,22 @@ fn failed_operations_undo_their_copy_ups_and_charges() {
         fs2.link(&root2, "d/f", &root2, "e/g", false),
         Err(Error::NoSpace)
     ));
-    assert_eq!(fs2.upper_inodes(), 1, "copy-ups of a failed link stay");
+    assert_eq!(fs2.upper_inodes(), 1, "a failed link left copy-ups behind");
     assert_eq!(fs2.charged_bytes(), charged);
+    // A data operation: a write past the largest file size fails after the
+    // lower file was copied up, and the copy-up is taken back.
+    let f = fs2.open(&root2, "d/f", &rw()).unwrap();
+    assert!(matches!(
+        fs2.pwrite(&f, &[b"x"], u64::MAX / 2),
+        Err(Error::TooBig)
+    ));
+    assert_eq!(
+        fs2.upper_inodes(),
+        1,
+        "a failed write left its copy-up behind"
+    );
+    assert_eq!(fs2.charged_bytes(), charged);
+    fs2.close(f);
     // Nothing changed in the view either: the source is where it was.
     assert!(fs.stat_at(&root, "d/f", false).is_ok());
     assert!(fs.stat_at(&root, "e/g", false).is_err());
