@@ -1,9 +1,8 @@
 //! Open-file descriptions: what every handle of one `open` shares.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::rc::Rc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::inode::{FileType, Ino};
 use crate::name::Name;
@@ -72,8 +71,36 @@ impl OpenFile {
 }
 
 /// A handle on an open-file description. Duplicates (`dup`, `renumber`) clone
-/// the `Rc`, so an offset or flag change through one is seen by all at once.
-pub type Handle = Rc<RefCell<OpenFile>>;
+/// it, so an offset or flag change through one is seen by all at once.
+///
+/// `Send + Sync`, so a guest context holding handles may move between threads
+/// and WASI 0.2 streams (which wasmtime-wasi requires to be `Send`) may hold
+/// one. The lock is never contended in practice: one guest runs on one thread.
+#[derive(Debug, Clone)]
+pub struct Handle(Arc<RwLock<OpenFile>>);
+
+impl Handle {
+    pub(crate) fn new(file: OpenFile) -> Handle {
+        Handle(Arc::new(RwLock::new(file)))
+    }
+
+    /// Reads the description. Several reads may be held at once; a read and a
+    /// [`Self::borrow_mut`] at once on one thread deadlock (as they would panic
+    /// on a `RefCell`).
+    pub fn borrow(&self) -> RwLockReadGuard<'_, OpenFile> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the description.
+    pub fn borrow_mut(&self) -> RwLockWriteGuard<'_, OpenFile> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Handles on this description, this one included.
+    pub(crate) fn count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
 
 /// Readdir cookies of one description.
 ///

@@ -173,9 +173,14 @@ pub const KNOWN_DIVERGENCES: &[Divergence] = &[
 /// `stdout` of `guest` with the answer on every [`KNOWN_DIVERGENCES`] line
 /// replaced by `<known divergence>`, so that two runs compare equal there.
 pub fn mask_known_divergences(guest: &str, stdout: &[u8]) -> Vec<u8> {
+    mask_divergences(KNOWN_DIVERGENCES, guest, stdout)
+}
+
+/// [`mask_known_divergences`] over another table of divergences.
+pub fn mask_divergences(table: &[Divergence], guest: &str, stdout: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(stdout.len());
     for line in stdout.split_inclusive(|&b| b == b'\n') {
-        let known = KNOWN_DIVERGENCES
+        let known = table
             .iter()
             .find(|d| d.guest == guest && line.starts_with(d.line_prefix.as_bytes()));
         match known {

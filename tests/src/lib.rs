@@ -23,6 +23,7 @@
 //! [`foreach_guest!`] generates one test per guest.
 #![deny(missing_docs)]
 
+pub mod component;
 pub mod fixture;
 pub mod guests;
 pub mod oracle;
@@ -30,7 +31,8 @@ pub mod strata;
 pub mod tree;
 
 pub use guests::{
-    Divergence, GUEST_DIR, GUESTS, Guest, KNOWN_DIVERGENCES, guest, mask_known_divergences,
+    Divergence, GUEST_DIR, GUESTS, Guest, KNOWN_DIVERGENCES, guest, mask_divergences,
+    mask_known_divergences,
 };
 
 /// Prints that a test is skipped and why, where `cargo test` shows it: straight

@@ -28,7 +28,7 @@ impl Default for Limits {
 }
 
 #[derive(Debug, Default)]
-enum StdinSpec {
+pub(crate) enum StdinSpec {
     #[default]
     Empty,
     Inherit,
@@ -36,7 +36,7 @@ enum StdinSpec {
 }
 
 #[derive(Debug, Default)]
-enum OutputSpec {
+pub(crate) enum OutputSpec {
     #[default]
     Discard,
     Inherit,
@@ -63,16 +63,16 @@ enum OutputSpec {
 /// ```
 #[derive(Debug, Default)]
 pub struct StrataCtxBuilder {
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    stdin: StdinSpec,
-    stdout: OutputSpec,
-    stderr: OutputSpec,
-    clock: ClockPolicy,
-    cputime_clocks: bool,
-    random: RandomPolicy,
-    limits: Limits,
-    mounts: Vec<Mount>,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) stdin: StdinSpec,
+    pub(crate) stdout: OutputSpec,
+    pub(crate) stderr: OutputSpec,
+    pub(crate) clock: ClockPolicy,
+    pub(crate) cputime_clocks: bool,
+    pub(crate) random: RandomPolicy,
+    pub(crate) limits: Limits,
+    pub(crate) mounts: Vec<Mount>,
 }
 
 /// A filesystem mounted at a guest path (a preopen).

@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+mod cap_rules;
 mod clocks;
 mod ctx;
 pub mod errno;
@@ -57,6 +58,8 @@ mod fdtable;
 pub mod fuzz;
 pub mod memory;
 mod p1;
+#[cfg(feature = "p2")]
+pub mod p2;
 mod rng;
 mod stdio;
 

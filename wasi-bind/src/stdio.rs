@@ -43,7 +43,7 @@ impl OutputCapture {
     }
 
     /// Appends as much of `data` as fits; returns how much that was.
-    fn append(&self, data: &[u8]) -> Result<usize, Errno> {
+    pub(crate) fn append(&self, data: &[u8]) -> Result<usize, Errno> {
         let mut buf = self.lock();
         let room = self.capacity.saturating_sub(buf.len());
         if room == 0 && !data.is_empty() {

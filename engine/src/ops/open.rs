@@ -1,8 +1,5 @@
 //! open and close.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crate::cost;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
@@ -109,7 +106,7 @@ impl Fs {
     /// Closes a handle. The description itself goes away with its last handle;
     /// an unlinked object is freed when its last description closes.
     pub fn close(&mut self, handle: Handle) {
-        if Rc::strong_count(&handle) > 1 {
+        if handle.count() > 1 {
             return;
         }
         let ino = handle.borrow().ino;
@@ -144,7 +141,7 @@ impl Fs {
         self.open_total += 1;
         *self.open.entry(ino).or_insert(0) += 1;
         let generation = self.tree.inodes.get(&ino).map_or(0, |i| i.generation);
-        Ok(Rc::new(RefCell::new(OpenFile {
+        Ok(Handle::new(OpenFile {
             ino,
             generation,
             kind,
@@ -153,7 +150,7 @@ impl Fs {
             flags,
             offset: 0,
             cursor: Cursor::default(),
-        })))
+        }))
     }
 
     /// Creates an empty regular file `name` in `parent`.

@@ -2,6 +2,7 @@
 //! fresh and all registered, and wasmtime-wasi (the reference) prints the
 //! committed expected output for each of them.
 
+mod component;
 mod differential;
 mod expected;
 mod fixture;

@@ -8,6 +8,7 @@ use strata_engine::{FileType, Handle, OpenOptions};
 use super::desc::{filestat, set_times, to_fdflags};
 use super::{flags_within, rights_within};
 use crate::abi::{Errno, fdflags, lookupflags, oflags, rights};
+use crate::cap_rules;
 use crate::ctx::StrataCtx;
 use crate::fault::CallResult;
 use crate::fdtable::{Descriptor, FsFd};
@@ -223,12 +224,7 @@ pub(super) fn readlink(
 ) -> CallResult<()> {
     let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
     let path = mem.read_str(p, pl)?;
-    let target = ctx.mounts[m].fs.readlink(&base, &path)?;
-    // An absolute target is not shown (cap-std's `read_link`, which
-    // wasmtime-wasi uses: it would leak host paths): EPERM.
-    if target.starts_with('/') {
-        return Err(Errno::Perm.into());
-    }
+    let target = cap_rules::readlink(&ctx.mounts[m].fs, &base, &path)?;
     // Truncated to the buffer, like readlink(2).
     let n = target.len().min(len as usize);
     mem.write_bytes(buf, &target.as_bytes()[..n])?;
@@ -245,13 +241,7 @@ pub(super) fn remove_directory(
     let (m, base) = dir_fd(ctx, fd, Errno::Badf)?;
     let path = mem.read_str(p, pl)?;
     writable(ctx, m)?;
-    // wasmtime-wasi (cap-std) removes "dir/" as "." inside "dir": the
-    // directory is resolved, then the removal is EINVAL.
-    if path.ends_with('/') {
-        ctx.mounts[m].fs.stat_at(&base, &path, true)?;
-        return Err(Errno::Inval.into());
-    }
-    Ok(ctx.mounts[m].fs.rmdir(&base, &path)?)
+    Ok(cap_rules::rmdir(&mut ctx.mounts[m].fs, &base, &path)?)
 }
 
 pub(super) fn rename(
@@ -285,12 +275,12 @@ pub(super) fn symlink(
     let target = mem.read_str(op, opl)?;
     let new = mem.read_str(np, npl)?;
     writable(ctx, m)?;
-    // No symlink to an absolute path is made (cap-std's `symlink`, which
-    // wasmtime-wasi uses): EPERM, nothing created.
-    if target.starts_with('/') {
-        return Err(Errno::Perm.into());
-    }
-    Ok(ctx.mounts[m].fs.symlink(&target, &base, &new)?)
+    Ok(cap_rules::symlink(
+        &mut ctx.mounts[m].fs,
+        &target,
+        &base,
+        &new,
+    )?)
 }
 
 pub(super) fn unlink_file(
