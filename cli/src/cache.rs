@@ -15,12 +15,15 @@
 
 use std::fs::{DirBuilder, File, Metadata, OpenOptions};
 use std::hash::Hasher;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
+
+use crate::module::Program;
 
 /// Names the entry format; a new one leaves old entries unused.
 const FORMAT: &[u8] = b"strata module cache 2";
@@ -79,7 +82,12 @@ impl Cache {
 
     /// The module cached for `wasm` (the module's blake3) and `engine`'s
     /// settings, if there is a usable entry.
-    pub(crate) fn get(&self, engine: &Engine, wasm: &blake3::Hash) -> Option<Module> {
+    pub(crate) fn get(
+        &self,
+        engine: &Engine,
+        wasm: &blake3::Hash,
+        component: bool,
+    ) -> Option<Program> {
         let fd = rustix::fs::openat(
             &self.dir,
             entry_name(engine, wasm),
@@ -100,24 +108,38 @@ impl Cache {
         // (wasmtime also rejects another version's or configuration's
         // artifact itself), and an entry is never written in place: `put`
         // renames a new file over it, which leaves this mapped one intact.
+        // The same holds for a component, whose entries `put` writes alike
+        // (a file's bytes are a module or a component, never both).
+        // wasmtime 48 maps only a module's open file; a component's artifact
+        // is read into memory (and copied by wasmtime).
         #[allow(unsafe_code)]
-        let module = unsafe { Module::deserialize_open_file(engine, file) };
-        module.ok()
+        let program = if component {
+            let mut art = Vec::new();
+            (&file).read_to_end(&mut art).ok()?;
+            unsafe { Component::deserialize(engine, &art) }.map(Program::Component)
+        } else {
+            unsafe { Module::deserialize_open_file(engine, file) }.map(Program::Module)
+        };
+        program.ok()
     }
 
     /// Caches `module`, compiled by `engine` from a module whose blake3 is
     /// `wasm`. Failures only cost a compilation next time, so they are
     /// ignored.
-    pub(crate) fn put(&self, engine: &Engine, wasm: &blake3::Hash, module: &Module) {
+    pub(crate) fn put(&self, engine: &Engine, wasm: &blake3::Hash, program: &Program) {
         self.remove_stale_temps();
-        let _ = self.write(&entry_name(engine, wasm), module);
+        let _ = self.write(&entry_name(engine, wasm), program);
     }
 
     /// Writes the entry `name` whole or not at all: into a temporary file,
     /// synced, then renamed over the name, so no reader ever sees a partial
     /// entry, even after a crash.
-    fn write(&self, name: &str, module: &Module) -> io::Result<()> {
-        let art = module.serialize().map_err(io::Error::other)?;
+    fn write(&self, name: &str, program: &Program) -> io::Result<()> {
+        let art = match program {
+            Program::Module(m) => m.serialize(),
+            Program::Component(c) => c.serialize(),
+        }
+        .map_err(io::Error::other)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

@@ -110,7 +110,7 @@ fn runs(
             b.preopen(guest, Fs::from_snapshot(snap));
         }
         // The builder's default stdio: empty stdin, stdout and stderr discarded.
-        let (_, outcome) = guest::run(pre, b.build()).context("fork-bench run")?;
+        let (_, outcome) = guest::run(pre, &mut b).context("fork-bench run")?;
         tally.add(outcome);
     }
     Ok(tally)

@@ -7,8 +7,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use strata_wasi::{ProcExit, StrataCtx};
+use strata_engine::Snapshot;
+use strata_wasi::p2::{ComponentCtx, ComponentView};
+use strata_wasi::{ProcExit, StrataCtx, StrataCtxBuilder};
+use wasmtime::component::{Component, Linker as ComponentLinker};
 use wasmtime::{Engine, InstancePre, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+
+use crate::module::Program;
 
 /// wasmtime's own error type as an `anyhow` error of one line: the chain's
 /// messages, each once, and never a Rust backtrace (whatever `RUST_BACKTRACE`
@@ -43,6 +48,10 @@ pub(crate) struct Limits {
     pub(crate) fuel: Option<u64>,
     /// Wall-clock time a run may take.
     pub(crate) timeout: Option<Duration>,
+    /// Bytes one host call may copy out of the guest: Strata's copy budget
+    /// for a module, wasmtime's hostcall fuel for a component (whose
+    /// arguments wasmtime copies before Strata sees them).
+    pub(crate) hostcall_fuel: u64,
 }
 
 impl Default for Limits {
@@ -51,6 +60,7 @@ impl Default for Limits {
             max_memory: DEFAULT_MAX_MEMORY,
             fuel: None,
             timeout: None,
+            hostcall_fuel: strata_wasi::Limits::default().copy_budget,
         }
     }
 }
@@ -69,45 +79,76 @@ pub(crate) fn engine(limits: &Limits) -> Result<Engine> {
     wt(Engine::new(&cfg)).context("configuring wasmtime")
 }
 
-/// What a guest's store holds: Strata's context and the memory limits.
+/// What a guest's store holds: Strata's context (preview 1 or WASI 0.2)
+/// and the memory limits.
 #[derive(Debug)]
-pub(crate) struct Guest {
-    ctx: StrataCtx,
+pub(crate) struct Guest<C> {
+    ctx: C,
     limits: StoreLimits,
 }
 
-/// A module linked against Strata's preview 1 with the limits each run of
-/// it gets; runs from any thread, many times.
+impl ComponentView for Guest<ComponentCtx> {
+    fn component_ctx(&mut self) -> &mut ComponentCtx {
+        &mut self.ctx
+    }
+}
+
+/// A program linked against Strata's WASI with the limits each run of it
+/// gets; runs from any thread, many times.
 pub(crate) struct Prepared {
-    pre: InstancePre<Guest>,
+    pre: Pre,
+    engine: Engine,
     limits: Limits,
     /// Advances the epoch while a timeout is set.
     ticker: Option<Ticker>,
 }
 
-/// `module` linked and ready to instantiate under `limits`. `module` must
+/// A linked module or component.
+enum Pre {
+    Module(InstancePre<Guest<StrataCtx>>),
+    Component(strata_wasi::p2::CommandPre<Guest<ComponentCtx>>),
+}
+
+/// `program` linked and ready to instantiate under `limits`. `program` must
 /// come from [`engine`]`(limits)`.
-pub(crate) fn prepare(module: &Module, limits: Limits) -> Result<Prepared> {
+pub(crate) fn prepare(program: &Program, limits: Limits) -> Result<Prepared> {
+    let (pre, engine) = match program {
+        Program::Module(module) => (Pre::Module(link_module(module)?), module.engine()),
+        Program::Component(c) => (Pre::Component(link_component(c)?), c.engine()),
+    };
+    let ticker = limits
+        .timeout
+        .map(|t| Ticker::start(engine, t))
+        .transpose()?;
+    Ok(Prepared {
+        pre,
+        engine: engine.clone(),
+        limits,
+        ticker,
+    })
+}
+
+fn link_module(module: &Module) -> Result<InstancePre<Guest<StrataCtx>>> {
     if !matches!(
         module.get_export("_start"),
         Some(wasmtime::ExternType::Func(_))
     ) {
         anyhow::bail!("the module has no `_start` function (is it a WASI command?)");
     }
-    let mut linker: Linker<Guest> = Linker::new(module.engine());
-    wt(strata_wasi::add_to_linker(&mut linker, |g: &mut Guest| {
-        &mut g.ctx
-    }))?;
-    let pre = wt(linker.instantiate_pre(module)).context("linking the module")?;
-    let ticker = limits
-        .timeout
-        .map(|t| Ticker::start(module.engine(), t))
-        .transpose()?;
-    Ok(Prepared {
-        pre,
-        limits,
-        ticker,
-    })
+    let mut linker: Linker<Guest<StrataCtx>> = Linker::new(module.engine());
+    wt(strata_wasi::add_to_linker(
+        &mut linker,
+        |g: &mut Guest<StrataCtx>| &mut g.ctx,
+    ))?;
+    wt(linker.instantiate_pre(module)).context("linking the module")
+}
+
+fn link_component(c: &Component) -> Result<strata_wasi::p2::CommandPre<Guest<ComponentCtx>>> {
+    let mut linker = ComponentLinker::new(c.engine());
+    wt(strata_wasi::p2::add_to_linker_sync(&mut linker))?;
+    let pre = wt(linker.instantiate_pre(c)).context("linking the component")?;
+    wt(strata_wasi::p2::CommandPre::new(pre))
+        .context("the component is not a `wasi:cli/command` (it exports no `wasi:cli/run`)")
 }
 
 /// Advances an engine's epoch every `period` on a thread of its own until
@@ -211,34 +252,64 @@ impl Outcome {
     }
 }
 
-/// Instantiates `pre` over `ctx` and calls `_start` under the limits.
-/// Returns the context (which holds the final filesystem states) and how the
-/// run ended; an error means the guest never started (a failing start
-/// function, a memory or table declared past the limits).
-pub(crate) fn run(pre: &Prepared, ctx: StrataCtx) -> Result<(StrataCtx, Outcome)> {
+/// Builds the context from `b` (preview 1 or WASI 0.2, as the program
+/// needs), instantiates the program over it and runs it under the limits:
+/// `_start` for a module, `wasi:cli/run` for a component. Returns the final
+/// state of every mount (guest path, snapshot) and how the run ended; an
+/// error means the guest never started (a failing start function, a memory
+/// or table declared past the limits).
+pub(crate) fn run(
+    pre: &Prepared,
+    b: &mut StrataCtxBuilder,
+) -> Result<(Vec<(String, Snapshot)>, Outcome)> {
+    match &pre.pre {
+        Pre::Module(ipre) => {
+            let mut store = store(pre, b.build());
+            let instance = wt(ipre.instantiate(&mut store)).context("instantiating the module")?;
+            let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))
+                .context("the module has no `_start` export (is it a WASI command?)")?;
+            let outcome = match start.call(&mut store, ()) {
+                Ok(()) => Outcome::Exit(0),
+                Err(e) => match e.downcast_ref::<ProcExit>() {
+                    Some(exit) => Outcome::Exit(exit.0),
+                    None => Outcome::Trap(trap(&e, &pre.limits)),
+                },
+            };
+            Ok((store.data().ctx.snapshot(), outcome))
+        }
+        Pre::Component(cpre) => {
+            let mut store = store(pre, b.build_p2());
+            store
+                .set_hostcall_fuel(usize::try_from(pre.limits.hostcall_fuel).unwrap_or(usize::MAX));
+            let command =
+                wt(cpre.instantiate(&mut store)).context("instantiating the component")?;
+            let outcome = match strata_wasi::p2::call_run(&mut store, &command) {
+                Ok(Ok(())) => Outcome::Exit(0),
+                Ok(Err(status)) => Outcome::Exit(status),
+                Err(e) => Outcome::Trap(trap(&e, &pre.limits)),
+            };
+            Ok((store.data().ctx.snapshot(), outcome))
+        }
+    }
+}
+
+/// A store over `ctx` with the run's limits: memory and tables through the
+/// limiter, fuel, and the epoch deadline of `--timeout`.
+fn store<C: 'static>(pre: &Prepared, ctx: C) -> Store<Guest<C>> {
     let limits = StoreLimitsBuilder::new()
         .memory_size(usize::try_from(pre.limits.max_memory).unwrap_or(usize::MAX))
         .table_elements(MAX_TABLE_ELEMENTS)
         .build();
-    let mut store = Store::new(pre.pre.module().engine(), Guest { ctx, limits });
+    let mut store = Store::new(&pre.engine, Guest { ctx, limits });
     store.limiter(|g| &mut g.limits);
     if let Some(fuel) = pre.limits.fuel {
-        wt(store.set_fuel(fuel))?;
+        // Fuel is on in every engine made with `--fuel` (see `engine`).
+        let _ = store.set_fuel(fuel);
     }
     if let (Some(ticker), Some(timeout)) = (&pre.ticker, pre.limits.timeout) {
         store.set_epoch_deadline(ticker.ticks(timeout));
     }
-    let instance = wt(pre.pre.instantiate(&mut store)).context("instantiating the module")?;
-    let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))
-        .context("the module has no `_start` export (is it a WASI command?)")?;
-    let outcome = match start.call(&mut store, ()) {
-        Ok(()) => Outcome::Exit(0),
-        Err(e) => match e.downcast_ref::<ProcExit>() {
-            Some(exit) => Outcome::Exit(exit.0),
-            None => Outcome::Trap(trap(&e, &pre.limits)),
-        },
-    };
-    Ok((store.into_data().ctx, outcome))
+    store
 }
 
 /// Describes a trap: which limit it was, or wasmtime's message followed by

@@ -41,6 +41,7 @@ impl LimitArgs {
             max_memory: self.max_memory,
             fuel: self.fuel,
             timeout: self.timeout,
+            hostcall_fuel: self.hostcall_fuel,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The guest module file: only a regular file of bounded size is read, and its
-//! compiled form comes from the module cache when the cache has it.
+//! compiled form comes from the module cache when the cache has it. The file
+//! holds a core module (WASI preview 1) or a component (WASI 0.2).
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{Read, Seek};
@@ -8,6 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rustix::fs::OFlags;
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 use crate::cache::Cache;
@@ -18,10 +20,34 @@ use crate::guest::wt;
 /// wrong path can make strata read into memory.
 pub(crate) const MAX_MODULE_BYTES: u64 = 1 << 30;
 
-/// Compiles the module at `path`, or loads what an earlier run cached for
-/// the same bytes and engine settings.
-pub(crate) fn load(engine: &Engine, path: &Path) -> Result<Module> {
+/// A compiled guest.
+#[derive(Debug, Clone)]
+pub(crate) enum Program {
+    /// A core module: a WASI preview 1 command.
+    Module(Module),
+    /// A component: a `wasi:cli/command` of WASI 0.2.
+    Component(Component),
+}
+
+/// Whether a file starting with `head` is a component: the binary format's
+/// magic, then a version word whose layer field (its upper half) is 1; a core
+/// module's is 0.
+fn is_component(head: &[u8]) -> bool {
+    head.len() >= 8 && head[..4] == *b"\0asm" && head[6..8] == [1, 0]
+}
+
+/// Compiles the module or component at `path`, or loads what an earlier run
+/// cached for the same bytes and engine settings.
+pub(crate) fn load(engine: &Engine, path: &Path) -> Result<Program> {
     let mut file = open(path)?;
+    let mut head = [0u8; 8];
+    let component = match file.read_exact(&mut head) {
+        Ok(()) => is_component(&head),
+        // Shorter than a header: compiling it reports what is wrong.
+        Err(_) => false,
+    };
+    file.rewind()
+        .with_context(|| format!("reading module `{}`", path.display()))?;
     let cache = Cache::open();
     if let Some(cache) = &cache {
         // Hash the file as a stream: a cache hit never holds the module's
@@ -29,8 +55,8 @@ pub(crate) fn load(engine: &Engine, path: &Path) -> Result<Module> {
         let mut h = blake3::Hasher::new();
         h.update_reader(bounded(&file))
             .with_context(|| format!("reading module `{}`", path.display()))?;
-        if let Some(m) = cache.get(engine, &h.finalize()) {
-            return Ok(m);
+        if let Some(p) = cache.get(engine, &h.finalize(), component) {
+            return Ok(p);
         }
         file.rewind()
             .with_context(|| format!("reading module `{}`", path.display()))?;
@@ -46,14 +72,19 @@ pub(crate) fn load(engine: &Engine, path: &Path) -> Result<Module> {
             MAX_MODULE_BYTES >> 20
         );
     }
-    let module = wt(Module::new(engine, &wasm))
-        .with_context(|| format!("compiling module `{}`", path.display()))?;
-    if let Some(cache) = &cache {
-        // Keyed by the bytes compiled (the file may have changed since it
-        // was hashed above).
-        cache.put(engine, &blake3::hash(&wasm), &module);
+    // The kind is decided again on the bytes compiled (the file may have
+    // changed since its head was read).
+    let program = if is_component(&wasm) {
+        wt(Component::new(engine, &wasm)).map(Program::Component)
+    } else {
+        wt(Module::new(engine, &wasm)).map(Program::Module)
     }
-    Ok(module)
+    .with_context(|| format!("compiling module `{}`", path.display()))?;
+    if let Some(cache) = &cache {
+        // Keyed by the bytes compiled.
+        cache.put(engine, &blake3::hash(&wasm), &program);
+    }
+    Ok(program)
 }
 
 /// At most one byte more than a module may have, so growth is seen.

@@ -205,8 +205,8 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     let env = guest_env(&a.env)?;
     let limits = a.limits.guest();
     let engine = guest::engine(&limits)?;
-    let module = crate::module::load(&engine, &a.module)?;
-    let pre = guest::prepare(&module, limits)?;
+    let program = crate::module::load(&engine, &a.module)?;
+    let pre = guest::prepare(&program, limits)?;
 
     if let Some(n) = a.fork_bench {
         let snaps: Vec<(String, Snapshot)> = fss
@@ -232,9 +232,9 @@ pub(crate) fn run(a: RunArgs) -> Result<ExitCode> {
     for (guest, fs) in fss {
         b.preopen(guest, fs);
     }
-    let ctx = b.inherit_stdio().build();
+    b.inherit_stdio();
     plan.locks.release_store();
-    let (ctx, outcome) = guest::run(&pre, ctx)?;
+    let (ctx, outcome) = guest::run(&pre, &mut b)?;
     if let Outcome::Trap(trap) = &outcome {
         eprintln!("strata: {trap}");
     }
@@ -270,7 +270,7 @@ fn save_result(
     plan: &mut Plan,
     saver: &mut Saver,
     start_snap: Option<Snapshot>,
-    ctx: &strata_wasi::StrataCtx,
+    ctx: &[(String, Snapshot)],
     outcome: &Outcome,
 ) -> Result<Option<Hash>> {
     if let (Some(name), Some(target)) = (&plan.save_as, plan.target) {
@@ -285,8 +285,8 @@ fn save_result(
                 prime(saver, opened, start, plan)?;
             }
             let spec = &specs[target];
-            let fs = ctx.fs(&spec.guest).context("the saved mount")?;
-            let h = save(saver, opened, &fs.snapshot(), a, spec, plan, outcome)?;
+            let snap = final_state(ctx, &spec.guest).context("the saved mount")?;
+            let h = save(saver, opened, snap, a, spec, plan, outcome)?;
             // --state read `latest` and sets it from that: compare-and-swap.
             let expected = plan.latest.as_ref().map(Option::as_ref);
             opened.set_ref(name, expected, &h)?;
@@ -319,7 +319,7 @@ fn apply_mounts(
     store: Option<&Opened>,
     saved: Option<(usize, Hash)>,
     starts: Vec<(usize, Snapshot)>,
-    ctx: &strata_wasi::StrataCtx,
+    ctx: &[(String, Snapshot)],
     outcome: &Outcome,
 ) -> Result<()> {
     if starts.is_empty() {
@@ -356,12 +356,12 @@ fn apply_mounts(
                         &temp.insert((d, o)).1
                     }
                 };
-                let fs = ctx.fs(&spec.guest).context("the applied mount")?;
+                let snap = final_state(ctx, &spec.guest).context("the applied mount")?;
                 let mut saver = Saver::new();
                 store::save(&mut saver, o, &start, &[("strata.start", "1")], "indexing")
                     .with_context(|| format!("saving the starting tree of {}", spec.guest))?;
                 let labels = [("strata.mount", spec.guest.as_str())];
-                let h = store::save(&mut saver, o, &fs.snapshot(), &labels, "saving")
+                let h = store::save(&mut saver, o, snap, &labels, "saving")
                     .with_context(|| format!("saving {}", spec.guest))?;
                 (o, h)
             }
@@ -375,6 +375,11 @@ fn apply_mounts(
             .with_context(|| format!("applying {} to `{host}`", spec.guest))?;
     }
     Ok(())
+}
+
+/// The final state of the mount at `guest` among a run's.
+fn final_state<'a>(states: &'a [(String, Snapshot)], guest: &str) -> Option<&'a Snapshot> {
+    states.iter().find(|(g, _)| g == guest).map(|(_, s)| s)
 }
 
 /// Label of a run's result: when it was saved, in seconds since 1970 (UTC).

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `strata` binary (one test binary; one file per area).
 
 mod apply;
+mod component;
 mod concurrency;
 mod fork_bench;
 mod limits;

@@ -181,6 +181,10 @@ impl HasData for HasTable {
     type Data<'a> = &'a mut ResourceTable;
 }
 
+/// A `wasi:cli/command` component linked and ready to instantiate, many
+/// times and from any thread (wasmtime-wasi's generated type).
+pub type CommandPre<T> = sync::CommandPre<T>;
+
 /// Instantiates a `wasi:cli/command` component and calls its `run`.
 ///
 /// `Ok(Ok(()))` when it returned success, `Ok(Err(code))` for a failure or an
@@ -191,9 +195,16 @@ pub fn run<T: ComponentView + 'static>(
     linker: &Linker<T>,
     component: &Component,
 ) -> wasmtime::Result<Result<(), i32>> {
-    let pre = linker.instantiate_pre(component)?;
-    let command = sync::CommandPre::new(pre)?;
-    let command = command.instantiate(store.as_context_mut())?;
+    let pre = CommandPre::new(linker.instantiate_pre(component)?)?;
+    let command = pre.instantiate(store.as_context_mut())?;
+    call_run(store, &command)
+}
+
+/// Calls `run` of an instantiated command, with [`run`]'s result.
+pub fn call_run<T: ComponentView + 'static>(
+    store: &mut Store<T>,
+    command: &sync::Command,
+) -> wasmtime::Result<Result<(), i32>> {
     match command.wasi_cli_run().call_run(store.as_context_mut()) {
         Ok(Ok(())) => Ok(Ok(())),
         Ok(Err(())) => Ok(Err(1)),
