@@ -174,6 +174,15 @@ fn overlay(dir: &Path, read_only: bool) -> Fs {
 /// Runs `guest` as a component under Strata's p2 over an overlay of the
 /// fixture; checks the host fixture is left as it was.
 pub fn run_strata(guest: &Guest) -> Run {
+    run_strata_seeded(guest, None)
+}
+
+/// [`run_strata`] in deterministic mode (virtual clocks, randomness from `seed`).
+pub fn run_strata_deterministic(guest: &Guest, seed: u64) -> Run {
+    run_strata_seeded(guest, Some(seed))
+}
+
+fn run_strata_seeded(guest: &Guest, seed: Option<u64>) -> Run {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = tmp.path().join("root");
     std::fs::create_dir(&root).expect("create root");
@@ -188,6 +197,9 @@ pub fn run_strata(guest: &Guest) -> Run {
         .stdout_capture(&out)
         .stderr_capture(&err)
         .preopen(GUEST_DIR, overlay(&root, false));
+    if let Some(seed) = seed {
+        b.deterministic(seed);
+    }
     if guest.read_only_preopen {
         let ro = tmp.path().join("ro");
         std::fs::create_dir(&ro).expect("create read-only dir");

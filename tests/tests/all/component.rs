@@ -23,3 +23,17 @@ macro_rules! component_tests {
     };
 }
 strata_tests::foreach_guest!(component_tests);
+
+/// Deterministic mode covers a component's clocks and randomness: two runs of
+/// the clock guest (which sleeps, polls and reads every clock) print the same,
+/// byte for byte, and its wall clock reads the virtual epoch (2000-01-01).
+#[test]
+fn deterministic_components_repeat() {
+    let guest = strata_tests::guest("clock_random");
+    let a = component::run_strata_deterministic(guest, 42);
+    let b = component::run_strata_deterministic(guest, 42);
+    assert_eq!(a.outcome, b.outcome);
+    assert_eq!(a.outcome.exit_code, 0, "{:?}", a.outcome);
+    let out = String::from_utf8_lossy(&a.outcome.stdout);
+    assert!(out.contains("realtime after 2020: NO"), "{out}");
+}

@@ -1,6 +1,7 @@
-//! The `wasi:filesystem@0.2` host traits, generated from the standard WIT in `wit/`.
+//! The `wasi:filesystem@0.2` and `wasi:clocks/monotonic-clock` host traits,
+//! generated from the standard WIT in `wit/`.
 //!
-//! Only the filesystem is generated here. Its `wasi:io` streams and
+//! Only those are generated here. Its `wasi:io` streams and
 //! `wasi:clocks` datetimes are wasmtime-wasi's own types, so a stream this crate
 //! hands out is read and written through wasmtime-wasi's `wasi:io` host, and the
 //! two halves share one resource table.
@@ -15,10 +16,11 @@ wasmtime::component::bindgen!({
     require_store_data_send: true,
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        "wasi:clocks/wall-clock": wasmtime_wasi::p2::bindings::clocks::wall_clock,
         "wasi:filesystem/types.descriptor": super::desc::Descriptor,
         "wasi:filesystem/types.directory-entry-stream": super::desc::DirEntries,
     },
 });
 
+pub(crate) use wasi::clocks::monotonic_clock;
 pub(crate) use wasi::filesystem::{preopens, types};

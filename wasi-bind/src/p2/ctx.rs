@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand_core::{Infallible, TryRng};
 use strata_engine::{Fs, Snapshot};
@@ -12,10 +12,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder};
 use wasmtime_wasi_io::bytes::Bytes;
 
 use super::Mount;
+use super::clock::Monotonic;
 use super::fs::SharedFs;
 use crate::clocks::ClockPolicy;
 use crate::ctx::{OutputSpec, StdinSpec, StrataCtxBuilder};
@@ -30,6 +31,7 @@ pub struct ComponentCtx {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) mounts: Vec<Mount>,
+    pub(crate) monotonic: Monotonic,
 }
 
 impl std::fmt::Debug for ComponentCtx {
@@ -104,16 +106,19 @@ impl StrataCtxBuilder {
                 w.stderr(c);
             }
         }
-        if let ClockPolicy::Virtual { epoch_ns, step_ns } = b.clock {
-            let now = Arc::new(AtomicU64::new(0));
-            let step = step_ns.max(1);
-            w.wall_clock(VirtualWall {
-                now: now.clone(),
-                epoch_ns,
-                step,
-            });
-            w.monotonic_clock(VirtualMonotonic { now, step });
-        }
+        let monotonic = match b.clock {
+            ClockPolicy::Host => Monotonic::Host(Instant::now()),
+            ClockPolicy::Virtual { epoch_ns, step_ns } => {
+                let now = Arc::new(AtomicU64::new(0));
+                let step = step_ns.max(1);
+                w.wall_clock(VirtualWall {
+                    now: now.clone(),
+                    epoch_ns,
+                    step,
+                });
+                Monotonic::Virtual { now, step }
+            }
+        };
         if let RandomPolicy::Seeded(seed) = b.random {
             w.secure_random(Seeded(Xoshiro256::from_seed(seed)));
             w.insecure_random(Seeded(Xoshiro256::from_seed(seed ^ 0x5eed)));
@@ -134,6 +139,7 @@ impl StrataCtxBuilder {
             wasi: w.build(),
             table,
             mounts,
+            monotonic,
         }
     }
 }
@@ -155,22 +161,6 @@ impl HostWallClock for VirtualWall {
     fn now(&self) -> Duration {
         let t = self.now.fetch_add(self.step, Ordering::Relaxed) + self.step;
         Duration::from_nanos(self.epoch_ns.saturating_add(t))
-    }
-}
-
-#[derive(Debug)]
-struct VirtualMonotonic {
-    now: Arc<AtomicU64>,
-    step: u64,
-}
-
-impl HostMonotonicClock for VirtualMonotonic {
-    fn resolution(&self) -> u64 {
-        self.step
-    }
-
-    fn now(&self) -> u64 {
-        self.now.fetch_add(self.step, Ordering::Relaxed) + self.step
     }
 }
 

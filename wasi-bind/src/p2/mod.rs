@@ -1,8 +1,9 @@
 //! WASI 0.2 (`wasi:cli/command` components) over the Strata engine.
 //!
 //! The filesystem (`wasi:filesystem/types` and `preopens`) is this crate's
-//! own, over the same engine and mounts as preview 1; everything else of the
-//! command world (`wasi:io` streams and pollables, clocks, random, cli, and
+//! own, over the same engine and mounts as preview 1, and so is the monotonic
+//! clock (deterministic mode's waits jump ahead instead of sleeping, as in
+//! preview 1); everything else of the command world (`wasi:io` streams and pollables, clocks, random, cli, and
 //! sockets, which refuse every address as wasmtime-wasi does by default) is
 //! wasmtime-wasi 48's, linked interface by interface. The two share one
 //! [`ResourceTable`], so a file stream is an ordinary `wasi:io` stream.
@@ -38,6 +39,7 @@
 //! ```
 
 mod bindings;
+mod clock;
 mod ctx;
 mod desc;
 mod error;
@@ -115,7 +117,7 @@ pub fn add_to_linker_sync<T: ComponentView + 'static>(
     bindings::preopens::add_to_linker::<T, StrataFilesystem>(l, fs_view)?;
     // Clocks, random, cli, sockets: wasmtime-wasi's.
     wclocks::wall_clock::add_to_linker::<T, WasiClocks>(l, clocks::<T>)?;
-    wclocks::monotonic_clock::add_to_linker::<T, WasiClocks>(l, clocks::<T>)?;
+    bindings::monotonic_clock::add_to_linker::<T, StrataClock>(l, clock_view::<T>)?;
     wrandom::random::add_to_linker::<T, WasiRandom>(l, random::<T>)?;
     wrandom::insecure::add_to_linker::<T, WasiRandom>(l, random::<T>)?;
     wrandom::insecure_seed::add_to_linker::<T, WasiRandom>(l, random::<T>)?;
@@ -164,6 +166,20 @@ fn sockets<T: ComponentView>(t: &mut T) -> WasiSocketsCtxView<'_> {
     WasiSocketsCtxView {
         ctx: w.sockets(),
         table,
+    }
+}
+
+struct StrataClock;
+
+impl HasData for StrataClock {
+    type Data<'a> = clock::ClockView<'a>;
+}
+
+fn clock_view<T: ComponentView>(t: &mut T) -> clock::ClockView<'_> {
+    let c = t.component_ctx();
+    clock::ClockView {
+        table: &mut c.table,
+        clock: &c.monotonic,
     }
 }
 
