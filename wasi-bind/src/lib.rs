@@ -11,6 +11,9 @@
 //! Layout: [`abi`] is the preview1 ABI (constants and struct layouts), [`memory`]
 //! is checked guest-memory access, `fault` decides trap versus errno, [`errno`]
 //! is the only errno table, and `p1/` holds the functions by witx prefix.
+//! [`p2`] serves WASI 0.2 components (`wasi:cli/command`) from the same
+//! builder ([`StrataCtxBuilder::build_p2`]): the filesystem over the engine,
+//! the rest from wasmtime-wasi 48.
 //! [`fuzz`] runs a program on many inputs, each in an O(1) fork of a prepared
 //! filesystem (guest fuzzing; see `docs/FUZZING.md`).
 //!
