@@ -6,6 +6,7 @@
 //! table. The `strata-bench` binary is the command line.
 #![deny(missing_docs)]
 
+pub mod component;
 pub mod micro;
 pub mod report;
 pub mod runner;
@@ -163,13 +164,16 @@ fn walk_twice(
     dir: &Path,
 ) -> Result<(runner::Output, runner::Output)> {
     match setup {
-        Setup::Strata => {
+        Setup::Strata | Setup::StrataP2 => {
             let lower = Arc::new(HostLower::open(dir)?);
             let fs = Fs::with_lower(lower, FsConfig::default())?;
             let start = fs.snapshot();
-            let (cold, _) = runner.run_strata(case.program, fs, &case.args)?;
-            let (warm, _) =
-                runner.run_strata(case.program, Fs::from_snapshot(&start), &case.args)?;
+            let run = |fs| match setup {
+                Setup::Strata => runner.run_strata(case.program, fs, &case.args),
+                _ => runner.run_strata_p2(case.program, fs, &case.args),
+            };
+            let (cold, _) = run(fs)?;
+            let (warm, _) = run(Fs::from_snapshot(&start))?;
             Ok((cold, warm))
         }
         _ => Ok((

@@ -14,7 +14,8 @@ const USAGE: &str = "usage: strata-bench [--quick | --tiny] [--reps N] [--only N
   --tiny      smallest sizes (what the test suite runs)
   --reps N    repetitions per configuration (default 5)
   --only      cases whose label starts with one of the names (e.g. readdir,metadata,fork)
-  --setups    configurations to run (strata,wasmtime-blk,wasmtime-default,native)
+  --setups    configurations to run (strata,wasmtime-blk,wasmtime-default,native;
+              components: strata-p2,wasmtime-p2, compared with each other)
   --out FILE  also write the report to FILE (a full run defaults to BENCHMARKS.md)
   --no-micro  skip the engine and snapshot criterion benches (a full run includes
               them; --quick runs them only when --only names `micro`)";
@@ -60,7 +61,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.setups = v
                     .split(',')
                     .map(|n| {
-                        Setup::ALL
+                        Setup::EVERY
                             .into_iter()
                             .find(|s| s.name() == n)
                             .ok_or(format!("unknown setup {n}"))

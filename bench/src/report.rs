@@ -48,7 +48,12 @@ fn ratio(r: f64) -> String {
 /// repetitions of baseline time / Strata time, each pair from the same
 /// repetition. `None` when either side was not measured.
 pub fn speedup(result: &CaseResult, phase: &str, baseline: Setup) -> Option<f64> {
-    let s = result.samples.get(&(phase.to_owned(), Setup::Strata))?;
+    speedup_of(result, phase, Setup::Strata, baseline)
+}
+
+/// [`speedup`] of any configuration `ours` (strata-p2 against wasmtime-p2, say).
+pub fn speedup_of(result: &CaseResult, phase: &str, ours: Setup, baseline: Setup) -> Option<f64> {
+    let s = result.samples.get(&(phase.to_owned(), ours))?;
     let b = result.samples.get(&(phase.to_owned(), baseline))?;
     let pairs: Vec<f64> = s
         .iter()
@@ -88,7 +93,7 @@ pub const HEADER: &str = "| workload | phase | config | runs | median | min | ma
 pub fn case_rows(result: &CaseResult) -> String {
     let mut out = String::new();
     for phase in &result.phases {
-        for setup in Setup::ALL {
+        for setup in Setup::EVERY {
             if let Some((_, why)) = result.case.skip.iter().find(|(s, _)| *s == setup) {
                 let _ = writeln!(
                     out,
@@ -112,7 +117,14 @@ pub fn case_rows(result: &CaseResult) -> String {
                 human_ns(min),
                 human_ns(max),
             ];
-            if setup == Setup::Strata {
+            if setup == Setup::StrataP2 {
+                // Components: `vs blk` is against wasmtime-p2 (blocking).
+                for b in [Some(Setup::WasmtimeP2), None, Some(Setup::Native)] {
+                    let r = b.and_then(|b| speedup_of(result, phase, setup, b));
+                    cols.push(r.map(ratio).unwrap_or_default());
+                }
+                cols.extend([String::new(), String::new()]);
+            } else if setup == Setup::Strata {
                 for b in Setup::BASELINES {
                     cols.push(speedup(result, phase, b).map(ratio).unwrap_or_default());
                 }

@@ -19,7 +19,7 @@ use crate::workloads::{HEADER, PROGRAMS, Program};
 /// Where the guest sees its directory.
 pub const GUEST_ROOT: &str = "/work";
 
-const PIPE_CAPACITY: usize = 1 << 20;
+pub(crate) const PIPE_CAPACITY: usize = 1 << 20;
 
 /// A way of running a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +32,11 @@ pub enum Setup {
     WasmtimeDefault,
     /// The same C source compiled natively with `cc -O2`.
     Native,
+    /// The workload as a WASI 0.2 component (wasmtime 48's preview 1
+    /// adapter) under strata-wasi's p2, over an overlay like [`Setup::Strata`].
+    StrataP2,
+    /// The same component under wasmtime-wasi 48's p2, blocking allowed.
+    WasmtimeP2,
 }
 
 impl Setup {
@@ -41,6 +46,19 @@ impl Setup {
         Setup::WasmtimeBlk,
         Setup::WasmtimeDefault,
         Setup::Native,
+    ];
+
+    /// The component configurations (run only when asked for with `--setups`).
+    pub const COMPONENTS: [Setup; 2] = [Setup::StrataP2, Setup::WasmtimeP2];
+
+    /// Every configuration there is.
+    pub const EVERY: [Setup; 6] = [
+        Setup::Strata,
+        Setup::WasmtimeBlk,
+        Setup::WasmtimeDefault,
+        Setup::Native,
+        Setup::StrataP2,
+        Setup::WasmtimeP2,
     ];
 
     /// The baselines Strata is compared with.
@@ -53,6 +71,8 @@ impl Setup {
             Setup::WasmtimeBlk => "wasmtime-blk",
             Setup::WasmtimeDefault => "wasmtime-default",
             Setup::Native => "native",
+            Setup::StrataP2 => "strata-p2",
+            Setup::WasmtimeP2 => "wasmtime-p2",
         }
     }
 }
@@ -75,7 +95,7 @@ pub struct Output {
 }
 
 impl Output {
-    fn parse(stdout: &[u8], wall: Duration) -> Result<Output> {
+    pub(crate) fn parse(stdout: &[u8], wall: Duration) -> Result<Output> {
         let text = String::from_utf8_lossy(stdout);
         let mut phases = Vec::new();
         let mut checksum = None;
@@ -105,6 +125,8 @@ pub struct Runner {
     engine: Engine,
     strata: HashMap<&'static str, InstancePre<StrataCtx>>,
     wasi: HashMap<&'static str, InstancePre<WasiP1Ctx>>,
+    /// Made on first use: only component setups need them.
+    components: std::sync::OnceLock<crate::component::Components>,
     native: HashMap<&'static str, PathBuf>,
     _native_dir: tempfile::TempDir,
 }
@@ -155,6 +177,7 @@ impl Runner {
             native.insert(p.name, bin);
         }
         Ok(Runner {
+            components: std::sync::OnceLock::new(),
             engine,
             strata,
             wasi,
@@ -181,7 +204,35 @@ impl Runner {
             Setup::WasmtimeBlk => self.run_wasmtime(program, dir, args, true),
             Setup::WasmtimeDefault => self.run_wasmtime(program, dir, args, false),
             Setup::Native => self.run_native(program, dir, args),
+            Setup::StrataP2 => {
+                let lower = HostLower::open(dir)?;
+                let fs = Fs::with_lower(Arc::new(lower), FsConfig::default())?;
+                Ok(self.run_strata_p2(program, fs, args)?.0)
+            }
+            Setup::WasmtimeP2 => self
+                .components()?
+                .run_wasmtime(&self.engine, program, dir, args),
         }
+    }
+
+    /// Runs `program` as a component under Strata's p2 over `fs`; returns its
+    /// output and the filesystem's final state.
+    pub fn run_strata_p2(
+        &self,
+        program: Program,
+        fs: Fs,
+        args: &[String],
+    ) -> Result<(Output, Snapshot)> {
+        self.components()?
+            .run_strata(&self.engine, program, fs, args)
+    }
+
+    fn components(&self) -> Result<&crate::component::Components> {
+        if let Some(c) = self.components.get() {
+            return Ok(c);
+        }
+        let c = crate::component::Components::new(&self.engine)?;
+        Ok(self.components.get_or_init(|| c))
     }
 
     /// Runs `program` under Strata over `fs`; returns its output and the
@@ -300,7 +351,7 @@ impl Runner {
     }
 }
 
-fn argv(program: Program, root: &str, args: &[String]) -> Vec<String> {
+pub(crate) fn argv(program: Program, root: &str, args: &[String]) -> Vec<String> {
     let mut v = vec![program.name.to_owned(), root.to_owned()];
     v.extend(args.iter().cloned());
     v
