@@ -60,7 +60,8 @@ pub fn componentize(module: &[u8]) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("componentize: {e:#}"))
 }
 
-/// The component of a guest, adapted and compiled once per process.
+/// The component of a guest, adapted (unless it is a component already) and
+/// compiled once per process.
 pub fn component(guest: &Guest) -> Component {
     type Slots = HashMap<&'static str, Arc<OnceLock<Component>>>;
     static CACHE: OnceLock<Mutex<Slots>> = OnceLock::new();
@@ -72,7 +73,14 @@ pub fn component(guest: &Guest) -> Component {
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        Component::new(engine(), componentize(guest.wasm)).expect("guest component compiles")
+        // A component built by a WASI 0.2 toolchain is used as it is.
+        let is_component = guest.wasm.get(4..8) == Some(&[0x0d, 0, 1, 0]);
+        let bytes = if is_component {
+            guest.wasm.to_vec()
+        } else {
+            componentize(guest.wasm)
+        };
+        Component::new(engine(), bytes).expect("guest component compiles")
     })
     .clone()
 }

@@ -37,3 +37,30 @@ fn deterministic_components_repeat() {
     let out = String::from_utf8_lossy(&a.outcome.stdout);
     assert!(out.contains("realtime after 2020: NO"), "{out}");
 }
+
+/// A component built natively for WASI 0.2 by a real toolchain: Python
+/// (CPython in wasm) through componentize-py, from
+/// `tests/components/py_files/` (source and build script beside it).
+const PY_FILES: strata_tests::Guest = strata_tests::Guest {
+    name: "py_files",
+    wasm: include_bytes!("../../components/py_files/app.wasm"),
+    args: &[],
+    env: &[],
+    stdin: b"",
+    exit_code: 0,
+    fuel: None,
+    read_only_preopen: false,
+};
+
+#[test]
+fn python_component_matches_wasmtime() {
+    let reference = component::run_wasmtime(&PY_FILES);
+    let ours = component::run_strata(&PY_FILES);
+    assert_eq!(reference.outcome.exit_code, 0, "{:?}", reference.outcome);
+    let out = String::from_utf8_lossy(&ours.outcome.stdout);
+    assert!(
+        out.contains("hello from python\nappended\nsize 27\nold name gone\n"),
+        "{out}"
+    );
+    oracle::assert_same_run(&reference, &ours, "py_files");
+}
