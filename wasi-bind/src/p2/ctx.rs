@@ -73,8 +73,10 @@ impl StrataCtxBuilder {
     /// same settings as [`Self::build`], and resets this builder.
     ///
     /// The CPU-time clocks setting and the copy budget have no 0.2 meaning and
-    /// are ignored; `max_fds` caps the component's resource table (descriptors,
-    /// streams and pollables together, so a guest cannot grow it without bound).
+    /// are ignored (a component's copies are bounded by wasmtime's hostcall
+    /// fuel, a store setting); `max_fds` bounds the component's resource
+    /// table at four entries per fd (a descriptor with its streams and
+    /// pollables), so a guest cannot grow it without bound.
     pub fn build_p2(&mut self) -> ComponentCtx {
         let b = std::mem::take(self);
         let mut w = WasiCtxBuilder::new();
@@ -125,7 +127,7 @@ impl StrataCtxBuilder {
             w.insecure_random_seed(u128::from(seed));
         }
         let mut table = ResourceTable::new();
-        table.set_max_capacity(b.limits.max_fds as usize);
+        table.set_max_capacity((b.limits.max_fds as usize).saturating_mul(4));
         let mounts = b
             .mounts
             .into_iter()
