@@ -11,8 +11,9 @@
 //! Layout: [`abi`] is the preview1 ABI (constants and struct layouts), [`memory`]
 //! is checked guest-memory access, `fault` decides trap versus errno, [`errno`]
 //! is the only errno table, and `p1/` holds the functions by witx prefix.
-//! [`fuzz`] runs a program on many inputs, each in an O(1) fork of a prepared
-//! filesystem (guest fuzzing; see `docs/FUZZING.md`).
+//! Guest fuzzing (a program run on many inputs, each in an O(1) fork of a
+//! prepared filesystem) lives in the `strata-guest-fuzz` crate; see
+//! `docs/FUZZING.md`.
 //!
 //! Embedding: mount an in-memory overlay at `/data`, run a command module,
 //! then take the guest's whole filesystem as an O(1) snapshot.
@@ -54,7 +55,6 @@ mod ctx;
 pub mod errno;
 mod fault;
 mod fdtable;
-pub mod fuzz;
 pub mod memory;
 mod p1;
 mod rng;
