@@ -3,6 +3,7 @@
 mod apply;
 mod concurrency;
 mod fork_bench;
+mod fuzz;
 mod limits;
 mod lower_defects;
 mod mount;
