@@ -32,7 +32,7 @@ pub(crate) const SEEDS: &[&[u8]] = &[
 ];
 
 /// Tokens the mutator splices in: the format's own syntax and edge numbers.
-const DICTIONARY: &[&[u8]] = &[
+pub(crate) const DICTIONARY: &[&[u8]] = &[
     b"ratio",
     b"=",
     b"/",
