@@ -3,6 +3,7 @@
 mod cache;
 mod demo;
 mod fork_bench;
+mod fuzz;
 mod guest;
 mod limits;
 mod module;
@@ -31,6 +32,8 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// List, inspect, compare, move and collect saved snapshots.
     Snapshot(snapshot::SnapshotArgs),
+    /// Fuzz a WASI command module, guided by coverage (LibAFL); each input runs in an O(1) fork.
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// Show the overlay engine at work over a bundled tree (no arguments needed).
     Demo,
 }
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(*args),
         Command::Snapshot(args) => snapshot::run(args),
+        Command::Fuzz(args) => fuzz::run(*args),
         Command::Demo => demo::run().map(|()| ExitCode::SUCCESS),
     };
     match result {

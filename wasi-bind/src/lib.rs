@@ -14,8 +14,9 @@
 //! [`p2`] serves WASI 0.2 components (`wasi:cli/command`) from the same
 //! builder ([`StrataCtxBuilder::build_p2`]): the filesystem over the engine,
 //! the rest from wasmtime-wasi 48.
-//! [`fuzz`] runs a program on many inputs, each in an O(1) fork of a prepared
-//! filesystem (guest fuzzing; see `docs/FUZZING.md`).
+//! Guest fuzzing (a program run on many inputs, each in an O(1) fork of a
+//! prepared filesystem) lives in the `strata-guest-fuzz` crate; see
+//! `docs/FUZZING.md`.
 //!
 //! Embedding: mount an in-memory overlay at `/data`, run a command module,
 //! then take the guest's whole filesystem as an O(1) snapshot.
@@ -58,7 +59,6 @@ mod ctx;
 pub mod errno;
 mod fault;
 mod fdtable;
-pub mod fuzz;
 pub mod memory;
 mod p1;
 #[cfg(feature = "p2")]

@@ -4,6 +4,7 @@ mod apply;
 mod component;
 mod concurrency;
 mod fork_bench;
+mod fuzz;
 mod limits;
 mod lower_defects;
 mod mount;

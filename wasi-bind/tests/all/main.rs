@@ -1,7 +1,6 @@
 //! Integration tests of strata-wasi: WAT guests run end to end in wasmtime.
 
 mod abuse;
-mod fuzz;
 mod guest;
 mod hello;
 mod poll;

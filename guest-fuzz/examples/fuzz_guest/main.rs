@@ -1,7 +1,7 @@
 //! Fuzzes a WASI program with Strata: one prepared snapshot, an O(1) fork per input, several threads.
 //!
 //! ```text
-//! cargo run --release -p strata-wasi --example fuzz_guest -- \
+//! cargo run --release -p strata-guest-fuzz --example fuzz_guest -- \
 //!     [--threads N] [--runs N] [--seed N] [--out DIR]
 //! ```
 //!
@@ -17,7 +17,7 @@ mod campaign;
 
 use std::process::ExitCode;
 
-use strata_wasi::fuzz::Outcome;
+use strata_guest_fuzz::Outcome;
 
 fn usage() -> ! {
     eprintln!("usage: fuzz_guest [--threads N] [--runs N] [--seed N] [--out DIR]");

@@ -1,15 +1,15 @@
-//! Guest fuzzing (`strata_wasi::fuzz`) and the `fuzz_guest` example's campaign: runs are isolated forks, the planted bug is found.
+//! The `FuzzTarget` (moved from `strata_wasi::fuzz`) and the `fuzz_guest` example's campaign: runs are isolated forks, the planted bug is found.
 
 use std::path::Path;
 use std::process::Command;
 
 use strata_engine::{Fs, OpenOptions, Snapshot};
-use strata_wasi::fuzz::{FuzzTarget, Input, Outcome};
+use strata_guest_fuzz::{FuzzTarget, Input, Outcome};
 use wasmtime::Trap;
 
 #[allow(dead_code)] // the example's CLI uses parts this test does not
 #[path = "../../examples/fuzz_guest/campaign.rs"]
-mod campaign;
+pub(crate) mod campaign;
 
 /// The contents of `path` in mount state `snap`, if it exists.
 fn file(snap: &Snapshot, path: &str) -> Option<Vec<u8>> {

@@ -15,7 +15,7 @@
  * PLANTED BUG: a ratio's denominator is never checked, so "ratio = 1/0"
  * divides by zero, which traps in WebAssembly (so does INT_MIN/-1).
  *
- * Rebuild (the wasi-bind test `fuzz::target_is_fresh` checks the bytes):
+ * Rebuild (the guest-fuzz test `target::target_is_fresh` checks the bytes):
  *   clang --target=wasm32-wasi -O2 -Wall -Wextra -Wl,--strip-all \
  *     -o target.wasm target.c
  */

@@ -1,4 +1,4 @@
-//! Guest fuzzing: runs a WASI program on many inputs, each in its own O(1) fork of one prepared filesystem.
+//! The fuzz target: runs a WASI program on many inputs, each in its own O(1) fork of one prepared filesystem.
 //!
 //! A [`FuzzTarget`] holds a pre-linked module and the snapshots of the
 //! filesystems the program needs. [`FuzzTarget::run`] forks every mount from
@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use strata_engine::{Config, Fs};
-//! use strata_wasi::fuzz::{FuzzTarget, Input};
+//! use strata_guest_fuzz::{FuzzTarget, Input};
 //!
 //! # fn main() -> wasmtime::Result<()> {
 //! // The files the program needs, prepared once.
@@ -36,9 +36,9 @@ use std::fmt;
 use strata_engine::{Fs, OpenOptions, Snapshot};
 use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap};
 
-use crate::ctx::{Limits, StrataCtx, StrataCtxBuilder};
-use crate::p1::{ProcExit, add_to_linker};
-use crate::stdio::OutputCapture;
+use strata_wasi::{Limits, OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder, add_to_linker};
+
+use crate::instrument::layout;
 
 /// Where a run's input goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +97,23 @@ pub struct Report {
     /// The state of each mount when the run ended, as (guest path, snapshot):
     /// what the program wrote, for a check or a reproduction.
     pub mounts: Vec<(String, Snapshot)>,
+    /// The edge counters of a module rewritten by
+    /// [`instrument`](crate::instrument::instrument) (its
+    /// [`layout::MAP_SIZE`] bytes), or empty for a plain module.
+    pub coverage: Vec<u8>,
+    /// The operands of each instrumented compare, as last executed (a module
+    /// instrumented with `cmplog`; empty otherwise). Compares whose operands
+    /// were equal are left out: nothing to learn from them.
+    pub compares: Vec<Compare>,
+}
+
+/// The two operands of one integer compare the guest executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// An `i32` compare (`eq`, `ne`, `lt`, `gt`, `le`, `ge`).
+    I32(u32, u32),
+    /// An `i64` compare.
+    I64(u64, u64),
 }
 
 impl Report {
@@ -300,11 +317,17 @@ impl FuzzTarget {
                 },
             },
         };
+        let (coverage, compares) = match instance.get_memory(&mut store, layout::EXPORT) {
+            Some(memory) => layout::read(memory.data(&store)),
+            None => (Vec::new(), Vec::new()),
+        };
         Ok(Report {
             outcome,
             stdout: out.contents(),
             stderr: err.contents(),
             mounts: store.data().snapshot(),
+            coverage,
+            compares,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The campaign of the `fuzz_guest` example: the prepared filesystem, seed inputs, a mutator, and threads sharing one target.
 //!
-//! Shared with the test `wasi-bind/tests/all/fuzz.rs` (through `#[path]`), so
+//! Shared with the test `guest-fuzz/tests/all/target.rs` (through `#[path]`), so
 //! the example cannot rot: the test runs this campaign and requires it to find
 //! the bug planted in `target.c`.
 
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use strata_engine::{Config, Fs, OpenOptions, Snapshot};
-use strata_wasi::fuzz::{FuzzTarget, Input, Outcome};
+use strata_guest_fuzz::{FuzzTarget, Input, Outcome};
 
 /// The bundled target: a config-file parser with a planted division by zero.
 pub(crate) const TARGET_WASM: &[u8] = include_bytes!("target.wasm");
@@ -32,7 +32,7 @@ pub(crate) const SEEDS: &[&[u8]] = &[
 ];
 
 /// Tokens the mutator splices in: the format's own syntax and edge numbers.
-const DICTIONARY: &[&[u8]] = &[
+pub(crate) const DICTIONARY: &[&[u8]] = &[
     b"ratio",
     b"=",
     b"/",
