@@ -147,7 +147,11 @@ impl Fs {
     /// growing adds a hole.
     pub fn set_len(&mut self, h: &Handle, len: u64) -> Result<()> {
         // POSIX ftruncate: a descriptor not open for writing is EINVAL.
-        if !h.borrow().writable && h.borrow().kind == FileType::File {
+        let (writable, kind) = {
+            let o = h.borrow();
+            (o.writable, o.kind)
+        };
+        if !writable && kind == FileType::File {
             return Err(Error::Invalid("not open for writing"));
         }
         let ino = self.writable_file(h)?;
@@ -182,7 +186,10 @@ impl Fs {
 
     /// Replaces the description's status flags (seen by every handle sharing it).
     pub fn set_flags(&mut self, h: &Handle, flags: FdFlags) -> Result<()> {
-        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+        let (ino, generation) = {
+            let o = h.borrow();
+            (o.ino, o.generation)
+        };
         self.check_live(ino, generation)?;
         h.borrow_mut().flags = flags;
         Ok(())
@@ -190,7 +197,11 @@ impl Fs {
 
     /// Flushes the object (a no-op check: the upper layer lives in memory).
     pub fn sync(&self, h: &Handle) -> Result<()> {
-        self.check_live(h.borrow().ino, h.borrow().generation)
+        let (ino, generation) = {
+            let o = h.borrow();
+            (o.ino, o.generation)
+        };
+        self.check_live(ino, generation)
     }
 
     fn writable_file(&self, h: &Handle) -> Result<crate::inode::Ino> {

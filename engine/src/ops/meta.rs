@@ -21,7 +21,10 @@ pub enum SetTime {
 impl Fs {
     /// Metadata of the object behind a handle.
     pub fn stat(&self, h: &Handle) -> Result<Stat> {
-        let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+        let (ino, generation) = {
+            let o = h.borrow();
+            (o.ino, o.generation)
+        };
         self.check_live(ino, generation)?;
         self.view().stat(ino)
     }
@@ -35,7 +38,10 @@ impl Fs {
     /// Sets the access and modification times of the object behind a handle.
     pub fn set_times(&mut self, h: &Handle, atime: SetTime, mtime: SetTime) -> Result<()> {
         self.atomic(|fs| {
-            let (ino, generation) = (h.borrow().ino, h.borrow().generation);
+            let (ino, generation) = {
+                let o = h.borrow();
+                (o.ino, o.generation)
+            };
             fs.check_live(ino, generation)?;
             fs.set_times_ino(ino, atime, mtime)
         })
