@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strata_engine::{Config as FsConfig, Fs, HostLower, Snapshot};
-use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{OutputCapture, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Engine, InstancePre, Linker, Module, Result, Store, bail, format_err};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::workloads::{HEADER, PROGRAMS, Program};
 
@@ -254,19 +254,15 @@ impl Runner {
         let t0 = Instant::now();
         let result = self.strata[program.name]
             .instantiate(&mut store)
-            .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
-            .and_then(|start| start.call(&mut store, ()));
+            .and_then(|i| strata_wasi::call_start(&mut store, &i));
         let wall = t0.elapsed();
         let code = match result {
-            Ok(()) => 0,
-            Err(e) => match e.downcast_ref::<ProcExit>() {
-                Some(exit) => exit.0,
-                None => bail!(
-                    "{} under strata: {e:#}\n{}",
-                    program.name,
-                    err.contents_string()
-                ),
-            },
+            Ok(status) => status.err().unwrap_or(0),
+            Err(e) => bail!(
+                "{} under strata: {e:#}\n{}",
+                program.name,
+                err.contents_string()
+            ),
         };
         if code != 0 {
             bail!(
@@ -304,19 +300,15 @@ impl Runner {
         let t0 = Instant::now();
         let result = self.wasi[program.name]
             .instantiate(&mut store)
-            .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
-            .and_then(|start| start.call(&mut store, ()));
+            .and_then(|i| strata_wasi::call_start(&mut store, &i));
         let wall = t0.elapsed();
         let code = match result {
-            Ok(()) => 0,
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(exit) => exit.0,
-                None => bail!(
-                    "{} under wasmtime-wasi: {e:#}\n{}",
-                    program.name,
-                    String::from_utf8_lossy(&err.contents())
-                ),
-            },
+            Ok(status) => status.err().unwrap_or(0),
+            Err(e) => bail!(
+                "{} under wasmtime-wasi: {e:#}\n{}",
+                program.name,
+                String::from_utf8_lossy(&err.contents())
+            ),
         };
         if code != 0 {
             bail!(

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use strata_engine::{Config, FileType, Fs, HostLower, Snapshot, VirtualClock};
-use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{OutputCapture, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Linker, Module, Store};
 
 use crate::guest::wt;
@@ -46,14 +46,10 @@ fn run_guest(module: &Module, fs: Fs, tag: &str) -> Result<(String, Snapshot)> {
         |c: &mut StrataCtx| c,
     ))?;
     let mut store = Store::new(module.engine(), ctx);
-    let instance = wt(linker.instantiate(&mut store, module))?;
-    let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))?;
-    match start.call(&mut store, ()) {
-        Ok(()) => {}
-        Err(e) => match e.downcast_ref::<ProcExit>() {
-            Some(ProcExit(0)) => {}
-            _ => anyhow::bail!("the demo guest failed: {}", crate::one_line(e.chain())),
-        },
+    match strata_wasi::run(&mut store, &linker, module) {
+        Ok(Ok(())) => {}
+        Ok(Err(status)) => anyhow::bail!("the demo guest exited with status {status}"),
+        Err(e) => anyhow::bail!("the demo guest failed: {}", crate::one_line(e.chain())),
     }
     let snap = store.data().fs("/data").context("mounted")?.snapshot();
     Ok((out.contents_string(), snap))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use strata_engine::Snapshot;
 use strata_wasi::p2::{ComponentCtx, ComponentView};
-use strata_wasi::{ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{StrataCtx, StrataCtxBuilder};
 use wasmtime::component::{Component, Linker as ComponentLinker};
 use wasmtime::{Engine, InstancePre, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 
@@ -266,15 +266,8 @@ pub(crate) fn run(
         Pre::Module(ipre) => {
             let mut store = store(pre, b.build());
             let instance = wt(ipre.instantiate(&mut store)).context("instantiating the module")?;
-            let start = wt(instance.get_typed_func::<(), ()>(&mut store, "_start"))
-                .context("the module has no `_start` export (is it a WASI command?)")?;
-            let outcome = match start.call(&mut store, ()) {
-                Ok(()) => Outcome::Exit(0),
-                Err(e) => match e.downcast_ref::<ProcExit>() {
-                    Some(exit) => Outcome::Exit(exit.0),
-                    None => Outcome::Trap(trap(&e, &pre.limits)),
-                },
-            };
+            // `prepare` checked that `_start` is exported.
+            let outcome = outcome(strata_wasi::call_start(&mut store, &instance), &pre.limits);
             Ok((store.data().ctx.snapshot(), outcome))
         }
         Pre::Component(cpre) => {
@@ -283,13 +276,18 @@ pub(crate) fn run(
                 .set_hostcall_fuel(usize::try_from(pre.limits.hostcall_fuel).unwrap_or(usize::MAX));
             let command =
                 wt(cpre.instantiate(&mut store)).context("instantiating the component")?;
-            let outcome = match strata_wasi::p2::call_run(&mut store, &command) {
-                Ok(Ok(())) => Outcome::Exit(0),
-                Ok(Err(status)) => Outcome::Exit(status),
-                Err(e) => Outcome::Trap(trap(&e, &pre.limits)),
-            };
+            let outcome = outcome(strata_wasi::p2::call_run(&mut store, &command), &pre.limits);
             Ok((store.data().ctx.snapshot(), outcome))
         }
+    }
+}
+
+/// How a run ended, from the entry point's result.
+fn outcome(r: wasmtime::Result<std::result::Result<(), i32>>, limits: &Limits) -> Outcome {
+    match r {
+        Ok(Ok(())) => Outcome::Exit(0),
+        Ok(Err(status)) => Outcome::Exit(status),
+        Err(e) => Outcome::Trap(trap(&e, limits)),
     }
 }
 

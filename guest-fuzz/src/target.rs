@@ -36,7 +36,7 @@ use std::fmt;
 use strata_engine::{Fs, OpenOptions, Snapshot};
 use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap};
 
-use strata_wasi::{Limits, OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder, add_to_linker};
+use strata_wasi::{Limits, OutputCapture, StrataCtx, StrataCtxBuilder, add_to_linker};
 
 use crate::instrument::layout;
 
@@ -306,15 +306,11 @@ impl FuzzTarget {
             None => {}
         }
         let instance = self.pre.instantiate(&mut store)?;
-        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-        let outcome = match start.call(&mut store, ()) {
-            Ok(()) => Outcome::Exited(0),
-            Err(e) => match e.downcast_ref::<ProcExit>() {
-                Some(exit) => Outcome::Exited(exit.0),
-                None => Outcome::Trapped {
-                    trap: e.downcast_ref::<Trap>().copied(),
-                    message: format!("{e:#}"),
-                },
+        let outcome = match strata_wasi::call_start(&mut store, &instance) {
+            Ok(status) => Outcome::Exited(status.err().unwrap_or(0)),
+            Err(e) => Outcome::Trapped {
+                trap: e.downcast_ref::<Trap>().copied(),
+                message: format!("{e:#}"),
             },
         };
         let (coverage, compares) = match instance.get_memory(&mut store, layout::EXPORT) {

@@ -15,7 +15,7 @@ use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView
 
 use crate::fixture;
 use crate::guests::{Divergence, GUEST_DIR, Guest, RO_GUEST_DIR};
-use crate::oracle::{Outcome, Run, TRAP_EXIT_CODE, engine};
+use crate::oracle::{Outcome, Run, ended, engine};
 use crate::strata::picture;
 use crate::tree;
 
@@ -83,15 +83,6 @@ pub fn component(guest: &Guest) -> Component {
         Component::new(engine(), bytes).expect("guest component compiles")
     })
     .clone()
-}
-
-/// An exit status from what `run` returned.
-fn ended(result: wasmtime::Result<Result<(), i32>>) -> (i32, Option<String>) {
-    match result {
-        Ok(Ok(())) => (0, None),
-        Ok(Err(code)) => (code, None),
-        Err(e) => (TRAP_EXIT_CODE, Some(format!("{e:#}"))),
-    }
 }
 
 struct Reference {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::fixture;
 use crate::guests::{GUEST_DIR, Guest};
@@ -18,6 +18,17 @@ use crate::tree::{self, Tree};
 /// The exit status reported for a trap, as the wasmtime CLI reports it on
 /// Unix (128 + SIGABRT).
 pub const TRAP_EXIT_CODE: i32 = 134;
+
+/// The exit code and trap message of a run from what its entry point
+/// returned ([`strata_wasi::run`], [`strata_wasi::p2::run`] or either's
+/// `call_*`): a trap becomes [`TRAP_EXIT_CODE`] with its message.
+pub fn ended(result: wasmtime::Result<Result<(), i32>>) -> (i32, Option<String>) {
+    match result {
+        Ok(Ok(())) => (0, None),
+        Ok(Err(code)) => (code, None),
+        Err(e) => (TRAP_EXIT_CODE, Some(format!("{e:#}"))),
+    }
+}
 
 /// Captured stdout and stderr are cut at this size.
 const PIPE_CAPACITY: usize = 16 << 20;
@@ -264,19 +275,8 @@ pub fn run_wasmtime_with(
     if let Some(fuel) = extra.fuel {
         store.set_hostcall_fuel(fuel);
     }
-    let instance = linker
-        .instantiate(&mut store, &module(wasm))
-        .expect("instantiate guest");
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .expect("guest exports _start");
-    let (exit_code, trap) = match start.call(&mut store, ()) {
-        Ok(()) => (0, None),
-        Err(err) => match err.downcast_ref::<I32Exit>() {
-            Some(exit) => (exit.0, None),
-            None => (TRAP_EXIT_CODE, Some(format!("{err:#}"))),
-        },
-    };
+    // `exit_status` reads wasmtime-wasi's `I32Exit` as well as Strata's exit.
+    let (exit_code, trap) = ended(strata_wasi::run(&mut store, &linker, &module(wasm)));
     drop(store);
     Outcome::new(
         exit_code,

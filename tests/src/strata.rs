@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use strata_engine::{Config, FileType, Fs, HostLower, Ino, Snapshot};
-use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{OutputCapture, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Linker, Store};
 
 use crate::fixture;
 use crate::guests::{GUEST_DIR, Guest};
-use crate::oracle::{Outcome, Run, TRAP_EXIT_CODE};
+use crate::oracle::{Outcome, Run, ended};
 use crate::tree::{self, Tree, TreeEntry};
 
 const PIPE_CAPACITY: usize = 16 << 20;
@@ -63,19 +63,7 @@ pub fn run_strata_with(
     strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link preview1");
     let mut store = Store::new(engine, ctx);
     let module = crate::oracle::module(wasm);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .expect("instantiate guest");
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .expect("guest exports _start");
-    let (exit_code, trap) = match start.call(&mut store, ()) {
-        Ok(()) => (0, None),
-        Err(e) => match e.downcast_ref::<ProcExit>() {
-            Some(exit) => (exit.0, None),
-            None => (TRAP_EXIT_CODE, Some(format!("{e:#}"))),
-        },
-    };
+    let (exit_code, trap) = ended(strata_wasi::run(&mut store, &linker, &module));
     let snap = store.data().fs(guest_dir).expect("mounted").snapshot();
     (
         Outcome::new(exit_code, out.contents(), err.contents(), trap),

@@ -64,6 +64,7 @@ mod p1;
 #[cfg(feature = "p2")]
 pub mod p2;
 mod rng;
+mod run;
 mod stdio;
 
 pub use clocks::ClockPolicy;
@@ -71,4 +72,5 @@ pub use ctx::{Limits, StrataCtx, StrataCtxBuilder};
 pub use fault::{CallError, CallResult};
 pub use p1::{GetCtx, MODULE, Param, ProcExit, SIGNATURES, Signature, ValType, add_to_linker};
 pub use rng::RandomPolicy;
+pub use run::{call_start, exit_status, run};
 pub use stdio::OutputCapture;

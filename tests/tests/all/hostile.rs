@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use strata_engine::{Budget, Config, FileType, Fs, Ino, Snapshot};
 use strata_snapshots::{MemBackend, Store};
-use strata_tests::oracle::{self, Outcome, TRAP_EXIT_CODE};
+use strata_tests::oracle::{self, Outcome};
 use strata_tests::{GUEST_DIR, guest};
-use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{OutputCapture, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Linker, Store as WasmStore};
 
 /// Set in a child process re-executed to measure peak memory alone.
@@ -53,19 +53,11 @@ fn run_mounts(
     let mut linker: Linker<StrataCtx> = Linker::new(engine);
     strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link preview1");
     let mut store = WasmStore::new(engine, b.build());
-    let instance = linker
-        .instantiate(&mut store, &oracle::module(g.wasm))
-        .expect("instantiate");
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .expect("_start");
-    let (code, trap) = match start.call(&mut store, ()) {
-        Ok(()) => (0, None),
-        Err(e) => match e.downcast_ref::<ProcExit>() {
-            Some(exit) => (exit.0, None),
-            None => (TRAP_EXIT_CODE, Some(format!("{e:#}"))),
-        },
-    };
+    let (code, trap) = oracle::ended(strata_wasi::run(
+        &mut store,
+        &linker,
+        &oracle::module(g.wasm),
+    ));
     let snaps = mounts
         .iter()
         .map(|(path, _)| store.data().fs(path).expect("mounted").snapshot())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use strata_engine::{Config, FileType, Fs, HostLower, VirtualClock};
 use strata_tests::oracle::{self, Outcome, Run};
 use strata_tests::{strata, tree};
-use strata_wasi::{OutputCapture, ProcExit, StrataCtx, StrataCtxBuilder};
+use strata_wasi::{OutputCapture, StrataCtx, StrataCtxBuilder};
 use wasmtime::{Linker, Store};
 
 /// Where the workload directory is mounted in the guest.
@@ -523,16 +523,8 @@ fn run_strata_mode(lower: &Path, step: &Step<'_>, seed: Option<u64>) -> (Vec<u8>
     let mut linker: Linker<StrataCtx> = Linker::new(engine);
     strata_wasi::add_to_linker(&mut linker, |c: &mut StrataCtx| c).expect("link");
     let mut store = Store::new(engine, b.build());
-    let instance = linker
-        .instantiate(&mut store, &oracle::module(step.wasm))
-        .expect("instantiate");
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .expect("_start");
-    match start.call(&mut store, ()) {
-        Ok(()) => {}
-        Err(e) => assert_eq!(e.downcast_ref::<ProcExit>().map(|x| x.0), Some(0), "{e:#}"),
-    }
+    let status = strata_wasi::run(&mut store, &linker, &oracle::module(step.wasm));
+    assert_eq!(status.expect("no trap"), Ok(()), "exit status");
     let snap = store.data().fs(GUEST_DIR).expect("mounted").snapshot();
     (out.contents(), full_picture(&snap))
 }

@@ -48,6 +48,7 @@ mod stream;
 
 use wasmtime::component::{Component, HasData, Linker, ResourceTable};
 use wasmtime::{AsContextMut, Store};
+use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::cli::{WasiCli, WasiCliCtxView};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView};
 use wasmtime_wasi::p2::bindings::{
@@ -55,7 +56,6 @@ use wasmtime_wasi::p2::bindings::{
 };
 use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsCtxView};
-use wasmtime_wasi::{I32Exit, WasiCtx};
 
 pub use self::ctx::ComponentCtx;
 pub use self::desc::{Descriptor, DirEntries};
@@ -224,11 +224,7 @@ pub fn call_run<T: ComponentView + 'static>(
     match command.wasi_cli_run().call_run(store.as_context_mut()) {
         Ok(Ok(())) => Ok(Ok(())),
         Ok(Err(())) => Ok(Err(1)),
-        Err(e) => match e.downcast_ref::<I32Exit>() {
-            Some(I32Exit(0)) => Ok(Ok(())),
-            Some(I32Exit(code)) => Ok(Err(*code)),
-            None => Err(e),
-        },
+        Err(e) => crate::exit_status(Err(e)),
     }
 }
 

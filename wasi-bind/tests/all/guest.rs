@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use strata_wasi::{MODULE, ProcExit, SIGNATURES, StrataCtx, ValType, add_to_linker};
+use strata_wasi::{MODULE, SIGNATURES, StrataCtx, ValType, add_to_linker};
 use wasmtime::{Engine, Instance, Linker, Module, Store, Trap};
 
 pub(crate) struct State {
@@ -45,16 +45,8 @@ impl Guest {
 
     /// Runs `_start`; returns the exit code: 0 on return, the `proc_exit` status otherwise.
     pub(crate) fn run(&mut self) -> wasmtime::Result<i32> {
-        let f = self
-            .instance
-            .get_typed_func::<(), ()>(&mut self.store, "_start")?;
-        match f.call(&mut self.store, ()) {
-            Ok(()) => Ok(0),
-            Err(e) => match e.downcast_ref::<ProcExit>() {
-                Some(exit) => Ok(exit.0),
-                None => Err(e),
-            },
-        }
+        let status = strata_wasi::call_start(&mut self.store, &self.instance)?;
+        Ok(status.err().unwrap_or(0))
     }
 
     /// Reads `len` bytes of the guest's memory at `ptr`.

@@ -4,6 +4,7 @@ mod abuse;
 mod guest;
 mod hello;
 mod poll;
+mod readme;
 mod signatures;
 mod stdio;
 
