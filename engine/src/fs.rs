@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use imbl::{OrdMap, OrdSet};
 
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::inode::{Body, Dir, Entry, FileType, Ino, Inode, InodeRef, Meta, fresh_gen};
 use crate::layer::Lower;
 use crate::name::Name;
-use crate::ofd::Handle;
+use crate::ofd::{Handle, OpenFile};
 use crate::overlay::{Node, View};
 use crate::resolve::{Resolved, resolve};
 use crate::tree::{Shared, Snapshot, Tree};
@@ -37,7 +38,14 @@ pub struct Fs {
     /// Open descriptions per inode; an unlinked inode stays while this is non-zero.
     pub(crate) open: HashMap<Ino, usize>,
     pub(crate) open_total: usize,
+    /// This filesystem's identity, recorded in every handle it opens: a
+    /// handle is only ever used with the filesystem that opened it (a fork's
+    /// handles are its own; a restore keeps the identity).
+    pub(crate) id: u64,
 }
+
+/// The next filesystem identity.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl fmt::Debug for Fs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,6 +94,7 @@ impl Fs {
             shared,
             open: HashMap::new(),
             open_total: 0,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -220,18 +229,31 @@ impl Fs {
 
     pub(crate) fn resolve_at(&self, base: &Handle, path: &str, follow: bool) -> Result<Resolved> {
         let b = base.borrow();
+        self.check_own(&b)?;
         if b.kind != FileType::Dir {
             return Err(Error::NotDir);
         }
-        self.check_live(b.ino, b.generation)?;
+        self.check_live(&b)?;
         resolve(&self.view(), &self.shared.config, b.ino, path, follow)
     }
 
-    /// `BadHandle` unless the object a handle was opened on (`ino` of
-    /// generation `generation`) exists in the current state. After a restore, an inode
-    /// number may name a different object than it did when the handle was
-    /// opened; the generation tells them apart.
-    pub(crate) fn check_live(&self, ino: Ino, generation: u64) -> Result<()> {
+    /// `BadHandle` unless this filesystem opened the handle `o` is the
+    /// description of.
+    pub(crate) fn check_own(&self, o: &OpenFile) -> Result<()> {
+        if o.fs == self.id {
+            Ok(())
+        } else {
+            Err(Error::BadHandle)
+        }
+    }
+
+    /// `BadHandle` unless this filesystem opened `o` and the object it was
+    /// opened on (`ino` of its `generation`) exists in the current state.
+    /// After a restore, an inode number may name a different object than it
+    /// did when the handle was opened; the generation tells them apart.
+    pub(crate) fn check_live(&self, o: &OpenFile) -> Result<()> {
+        self.check_own(o)?;
+        let (ino, generation) = (o.ino, o.generation);
         match self.view().node(ino) {
             Ok(Node::Upper(i)) if i.generation == generation => Ok(()),
             Ok(Node::Lower(l)) if generation == 0 => {

@@ -26,6 +26,8 @@ pub struct FdFlags {
 /// the offset and the readdir cursor.
 #[derive(Debug)]
 pub struct OpenFile {
+    /// Identity of the filesystem that opened it (`Fs::check_own`).
+    pub(crate) fs: u64,
     pub(crate) ino: Ino,
     /// Generation of the inode when opened (0 for a lower object): see
     /// `Fs::check_live`.

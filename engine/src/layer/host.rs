@@ -18,13 +18,13 @@ use crate::name::Name;
 /// How many host files stay open for reads at once.
 const OPEN_FILES: usize = 32;
 
-/// Linux `O_NOATIME` (the same value on every Linux architecture Rust
-/// targets): reading the lower tree must not change it, or a second run over
-/// the same host directory would see (and save) different access times than
-/// the first. The kernel refuses it with EPERM unless the caller owns the file
-/// or has CAP_FOWNER; then the open is retried without it.
+/// Linux `O_NOATIME` (its value differs between architectures, so it comes
+/// from rustix): reading the lower tree must not change it, or a second run
+/// over the same host directory would see (and save) different access times
+/// than the first. The kernel refuses it with EPERM unless the caller owns
+/// the file or has CAP_FOWNER; then the open is retried without it.
 #[cfg(target_os = "linux")]
-const O_NOATIME: i32 = 0o1_000_000;
+const O_NOATIME: i32 = rustix::fs::OFlags::NOATIME.bits() as i32;
 #[cfg(not(target_os = "linux"))]
 const O_NOATIME: i32 = 0;
 
@@ -37,7 +37,8 @@ fn open_noatime(root: &Dir, path: &std::path::Path) -> io::Result<cap_std::fs::F
     if O_NOATIME != 0 {
         opts.custom_flags(O_NOATIME);
         match root.open_with(path, &opts) {
-            Err(e) if e.raw_os_error() == Some(1) => {} // EPERM: not ours to open so
+            // Not ours to open so: retried without the flag.
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {}
             r => return r,
         }
     }

@@ -40,9 +40,10 @@ impl Fs {
 
     /// Reads at `offset` without moving the handle's offset.
     pub fn pread(&self, h: &Handle, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let (ino, kind, readable, generation) = {
+        let (ino, kind, readable) = {
             let o = h.borrow();
-            (o.ino, o.kind, o.readable, o.generation)
+            self.check_own(&o)?;
+            (o.ino, o.kind, o.readable)
         };
         if kind == FileType::Dir {
             return Err(Error::IsDir);
@@ -50,7 +51,7 @@ impl Fs {
         if !readable {
             return Err(Error::BadHandle);
         }
-        self.check_live(ino, generation)?;
+        self.check_live(&h.borrow())?;
         self.view().read(ino, offset, buf)
     }
 
@@ -128,6 +129,7 @@ impl Fs {
     pub fn seek(&mut self, h: &Handle, pos: SeekFrom) -> Result<u64> {
         let (ino, offset) = {
             let o = h.borrow();
+            self.check_own(&o)?;
             (o.ino, o.offset)
         };
         let new = match pos {
@@ -149,6 +151,7 @@ impl Fs {
         // POSIX ftruncate: a descriptor not open for writing is EINVAL.
         let (writable, kind) = {
             let o = h.borrow();
+            self.check_own(&o)?;
             (o.writable, o.kind)
         };
         if !writable && kind == FileType::File {
@@ -186,33 +189,26 @@ impl Fs {
 
     /// Replaces the description's status flags (seen by every handle sharing it).
     pub fn set_flags(&mut self, h: &Handle, flags: FdFlags) -> Result<()> {
-        let (ino, generation) = {
-            let o = h.borrow();
-            (o.ino, o.generation)
-        };
-        self.check_live(ino, generation)?;
+        self.check_live(&h.borrow())?;
         h.borrow_mut().flags = flags;
         Ok(())
     }
 
     /// Flushes the object (a no-op check: the upper layer lives in memory).
     pub fn sync(&self, h: &Handle) -> Result<()> {
-        let (ino, generation) = {
-            let o = h.borrow();
-            (o.ino, o.generation)
-        };
-        self.check_live(ino, generation)
+        self.check_live(&h.borrow())
     }
 
     fn writable_file(&self, h: &Handle) -> Result<crate::inode::Ino> {
         let o = h.borrow();
+        self.check_own(&o)?;
         // A directory is never open for writing: POSIX write and ftruncate say
         // EBADF (EISDIR is not theirs to give).
         if !o.writable || o.kind == FileType::Dir {
             return Err(Error::BadHandle);
         }
         self.check_writable_fs()?;
-        self.check_live(o.ino, o.generation)?;
+        self.check_live(&o)?;
         Ok(o.ino)
     }
 }

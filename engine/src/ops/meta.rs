@@ -21,11 +21,11 @@ pub enum SetTime {
 impl Fs {
     /// Metadata of the object behind a handle.
     pub fn stat(&self, h: &Handle) -> Result<Stat> {
-        let (ino, generation) = {
+        let ino = {
             let o = h.borrow();
-            (o.ino, o.generation)
+            self.check_live(&o)?;
+            o.ino
         };
-        self.check_live(ino, generation)?;
         self.view().stat(ino)
     }
 
@@ -38,11 +38,11 @@ impl Fs {
     /// Sets the access and modification times of the object behind a handle.
     pub fn set_times(&mut self, h: &Handle, atime: SetTime, mtime: SetTime) -> Result<()> {
         self.atomic(|fs| {
-            let (ino, generation) = {
+            let ino = {
                 let o = h.borrow();
-                (o.ino, o.generation)
+                fs.check_live(&o)?;
+                o.ino
             };
-            fs.check_live(ino, generation)?;
             fs.set_times_ino(ino, atime, mtime)
         })
     }

@@ -106,7 +106,8 @@ impl Fs {
     /// Closes a handle. The description itself goes away with its last handle;
     /// an unlinked object is freed when its last description closes.
     pub fn close(&mut self, handle: Handle) {
-        if handle.count() > 1 {
+        // Another filesystem's handle holds nothing open here.
+        if handle.count() > 1 || self.check_own(&handle.borrow()).is_err() {
             return;
         }
         let ino = handle.borrow().ino;
@@ -142,6 +143,7 @@ impl Fs {
         *self.open.entry(ino).or_insert(0) += 1;
         let generation = self.tree.inodes.get(&ino).map_or(0, |i| i.generation);
         Ok(Handle::new(OpenFile {
+            fs: self.id,
             ino,
             generation,
             kind,

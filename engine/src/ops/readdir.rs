@@ -29,11 +29,12 @@ impl Fs {
         f: &mut dyn FnMut(Dirent<'_>) -> bool,
     ) -> Result<()> {
         let mut o = h.borrow_mut();
+        self.check_own(&o)?;
         if o.kind != FileType::Dir {
             return Err(Error::NotDir);
         }
+        self.check_live(&o)?;
         let dir = o.ino;
-        self.check_live(dir, o.generation)?;
         let view = self.view();
         if cookie == 0
             && !f(Dirent {

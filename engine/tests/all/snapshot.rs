@@ -120,3 +120,46 @@ fn snapshot_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Snapshot>();
 }
+
+#[test]
+fn a_handle_works_only_with_the_filesystem_that_opened_it() {
+    each_layout(|e| {
+        let h = e.fs.open(&e.root, "d/f1", &rw()).unwrap();
+        let d =
+            e.fs.open(&e.root, "d", &strata_engine::OpenOptions::default())
+                .unwrap();
+        let mut fork = Fs::from_snapshot(&e.fs.snapshot());
+        let bad = |r: Result<(), strata_engine::Error>| {
+            assert!(matches!(r, Err(strata_engine::Error::BadHandle)), "{r:?}")
+        };
+        let mut buf = [0u8; 4];
+        bad(fork.read(&h, &mut buf).map(drop));
+        bad(fork.pread(&h, &mut buf, 0).map(drop));
+        bad(fork.write(&h, &[b"x"]).map(drop));
+        bad(fork.pwrite(&h, &[b"x"], 0).map(drop));
+        bad(fork.seek(&h, strata_engine::SeekFrom::Start(1)).map(drop));
+        bad(fork.set_len(&h, 0));
+        bad(fork.stat(&h).map(drop));
+        bad(fork.sync(&h));
+        bad(fork.open(&e.root, "d/f1", &rw()).map(drop));
+        bad(fork.stat_at(&d, "f1", true).map(drop));
+        bad(fork.mkdir(&e.root, "new", 0o755));
+        bad(fork.readdir(&d, 0, &mut |_| true));
+        // Closing a foreign handle releases nothing of the fork's.
+        fork.close(e.root.clone());
+        // The handles still work where they were opened, and nothing changed.
+        assert_eq!(
+            e.fs.seek(&h, strata_engine::SeekFrom::Current(0)).unwrap(),
+            0
+        );
+        assert_eq!(read_file(&mut e.fs, &e.root, "d/f1"), b"hello");
+        let r = fork.open_root().unwrap();
+        assert_eq!(read_file(&mut fork, &r, "d/f1"), b"hello");
+        assert_eq!(
+            list(&mut fork, &r, "d").len(),
+            list(&mut e.fs, &e.root, "d").len()
+        );
+        e.fs.close(h);
+        e.fs.close(d);
+    });
+}
