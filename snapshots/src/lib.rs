@@ -28,7 +28,7 @@ pub mod format;
 mod hash;
 mod load;
 pub mod oci;
-mod pack;
+mod pack_file;
 pub mod progress;
 mod save;
 pub mod stale;
@@ -41,7 +41,7 @@ pub use fingerprint::fingerprint;
 pub use format::{Kind, Manifest};
 pub use hash::{Hash, ParseHashError};
 pub use load::{load, load_with, read_manifest};
-pub use pack::{PACK_FILE_MAGIC, PACK_FILE_VERSION_1, pack, unpack};
+pub use pack_file::{PACK_FILE_MAGIC, PACK_FILE_VERSION_1, pack, unpack};
 pub use progress::{NoProgress, Progress};
 pub use save::{Saver, save};
 pub use store::{
